@@ -1,0 +1,70 @@
+"""Operator presence as a per-minute capacity profile, and turnaround placement on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from farm.model import Shift
+
+
+def covered_min(shifts: Iterable[Shift], start_min: int, end_min: int) -> int:
+    """Minutes of ``[start_min, end_min)`` during which some shift is on."""
+    return sum(max(0, min(end_min, s.end_min) - max(start_min, s.start_min)) for s in shifts)
+
+
+def capacity_profile(shifts: Iterable[Shift], horizon_min: int) -> np.ndarray:
+    """Operators on shift at every minute: ``(horizon_min,) int32``, 0 off shift."""
+    cap = np.zeros(max(horizon_min, 0), dtype=np.int32)
+    for s in shifts:
+        cap[max(s.start_min, 0) : max(min(s.end_min, horizon_min), 0)] = s.operators
+    return cap
+
+
+class OperatorCalendar:
+    """Free operator capacity per minute; turnarounds are booked on it one by one.
+
+    ``free[t]`` is the number of operators still free at minute ``t`` (0 off shift).
+    """
+
+    def __init__(self, shifts: Iterable[Shift], horizon_min: int):
+        self.horizon_min = horizon_min
+        self.free = capacity_profile(shifts, horizon_min)
+        self._next_on_shift = _next_on_shift(self.free > 0)
+
+    def fits(self, start_min: int, duration_min: int) -> bool:
+        """Is one operator free during all of ``[start_min, start_min + duration_min)``?"""
+        end = start_min + duration_min
+        if start_min < 0 or end > self.horizon_min:
+            return False
+        return bool(np.all(self.free[start_min:end] > 0))
+
+    def earliest(self, start_min: int, duration_min: int) -> int | None:
+        """The first ``u >= start_min`` with one operator free during ``[u, u + duration)``."""
+        u = max(start_min, 0)
+        while u + duration_min <= self.horizon_min:
+            u = int(self._next_on_shift[u])
+            if u + duration_min > self.horizon_min:
+                return None
+            window = self.free[u : u + duration_min]
+            busy = np.flatnonzero(window <= 0)
+            if busy.size == 0:
+                return u
+            u += int(busy[-1]) + 1
+        return None
+
+    def book(self, start_min: int, duration_min: int) -> None:
+        """Take one operator for ``[start_min, start_min + duration_min)``."""
+        self.free[start_min : start_min + duration_min] -= 1
+
+    def release(self, start_min: int, duration_min: int) -> None:
+        """Give back an operator booked with :meth:`book`."""
+        self.free[start_min : start_min + duration_min] += 1
+
+
+def _next_on_shift(on: np.ndarray) -> np.ndarray:
+    """``next[t]``: the first minute ``>= t`` with ``on`` true, ``len(on)`` if none."""
+    n = on.size
+    idx = np.where(on, np.arange(n), n)
+    return np.append(np.minimum.accumulate(idx[::-1])[::-1], n)
