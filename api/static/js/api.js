@@ -1,0 +1,80 @@
+// Calls to the farm service (api/API.md). Every call sends the key; errors carry the server's words.
+
+import { loadKey } from "./auth.js";
+
+/** A failed call: `message` is words for the operator, `status` the HTTP status (0: unreachable). */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+
+  get unauthorized() {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+/** Words from an error body: {"detail": "..."} or FastAPI's validation list. */
+function detailWords(body, status) {
+  const detail = body?.detail;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((d) => `${(d.loc ?? []).filter((p) => p !== "body").join(".")}: ${d.msg}`)
+      .join("; ");
+  }
+  return `the farm service answered ${status}`;
+}
+
+async function request(method, path, { json, form } = {}) {
+  const headers = { "X-Api-Key": loadKey() ?? "" };
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = form;
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body });
+  } catch {
+    throw new ApiError(0, "cannot reach the farm service");
+  }
+  const text = await response.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) {
+    const words = response.status === 401 || response.status === 403
+      ? "the farm service refused this API key"
+      : detailWords(parsed, response.status);
+    throw new ApiError(response.status, words);
+  }
+  return parsed;
+}
+
+export const api = {
+  farm: () => request("GET", "/api/farm"),
+  printers: () => request("GET", "/api/printers").then((r) => r.printers),
+  jobs: () => request("GET", "/api/jobs").then((r) => r.jobs),
+  plan: () => request("GET", "/api/plan"),
+  action: (printerId, action, extra = {}) =>
+    request("POST", `/api/printers/${encodeURIComponent(printerId)}/actions`, {
+      json: { action, ...extra },
+    }),
+  cancelJob: (jobId) => request("DELETE", `/api/jobs/${encodeURIComponent(jobId)}`),
+  retryJob: (jobId) => request("POST", `/api/jobs/${encodeURIComponent(jobId)}/retry`),
+  upload: (form) => request("POST", "/api/jobs", { form }),
+};
+
+/** A URL the browser can load without headers (EventSource, <img>): adds ?key=. */
+export function keyed(path) {
+  if (!path) return null;
+  const sep = path.includes("?") ? "&" : "?";
+  return `${path}${sep}key=${encodeURIComponent(loadKey() ?? "")}`;
+}

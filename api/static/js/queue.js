@@ -1,0 +1,107 @@
+// The queue table: job, copies done/total, material, due, state, with cancel and retry.
+// Rows are keyed by job id and rewritten only when that job changed.
+
+import { actionButton } from "./actions.js";
+import { keyed } from "./api.js";
+import { cssColor, esc, relative, stateWords, when } from "./format.js";
+import { nowMs, state } from "./store.js";
+
+const FINISHED = new Set(["done", "cancelled"]);
+const CANCELLABLE = new Set(["slicing", "queued", "printing"]);
+const RETRYABLE_PRINTS = new Set(["failed", "cancelled", "interrupted"]);
+
+function canRetry(job) {
+  return job.state === "failed" || job.state === "cancelled" ||
+    (job.prints ?? []).some((p) => RETRYABLE_PRINTS.has(p.state));
+}
+
+function isLate(job, now) {
+  return Boolean(job.due) && !FINISHED.has(job.state) && Date.parse(job.due) < now;
+}
+
+function swatch(color) {
+  const css = cssColor(color);
+  return `<span class="swatch${css ? "" : " swatch-unknown"}" style="${css ? `background:${css}` : ""}"></span>`;
+}
+
+function rowHtml(job, now) {
+  const preview = job.preview_url
+    ? `<img src="${esc(keyed(job.preview_url))}" alt="" loading="lazy" decoding="async">`
+    : "";
+  const done = job.copies_done ?? 0;
+  const copies = job.copies ?? 1;
+  const printing = (job.prints ?? []).filter((p) => p.state === "printing");
+  const where = printing.length
+    ? `<div class="muted small">on ${printing.map((p) => esc(p.printer_id)).join(", ")}</div>`
+    : "";
+  const error = job.error ? `<div class="job-error">${esc(job.error)}</div>` : "";
+  const actions = [
+    CANCELLABLE.has(job.state) ? actionButton("cancel_job", { job: esc(job.id), label: "Cancel" }) : "",
+    canRetry(job) ? actionButton("retry_job", { job: esc(job.id), label: "Retry" }) : "",
+  ].join("");
+  const due = job.due
+    ? `<span class="${isLate(job, now) ? "late" : ""}" title="${esc(when(job.due, now))}">${esc(when(job.due, now))}<span class="muted small"> ${esc(relative(job.due, now))}</span></span>`
+    : `<span class="muted">–</span>`;
+  return `
+    <td class="q-thumb"><div class="thumb thumb-sm">${preview}</div></td>
+    <td class="q-job"><div class="job-name" title="${esc(job.name)}">${esc(job.name)}</div>
+      <div class="muted small">${esc(job.id)} · ${esc(job.source ?? "")}${job.priority > 1 ? ` · <b class="prio">${job.priority >= 5 ? "rush" : "high"}</b>` : ""}</div>${error}</td>
+    <td class="q-copies"><span class="copies">${done}/${copies}</span>
+      <div class="copies-bar"><div style="width:${Math.round((100 * done) / Math.max(1, copies))}%"></div></div>${where}</td>
+    <td class="q-material">${swatch(job.color)}${esc(job.material)} <span class="muted">${esc(job.color)}</span></td>
+    <td class="q-due">${due}</td>
+    <td class="q-state"><span class="badge job-${esc(job.state)}">${esc(stateWords(job.state))}</span></td>
+    <td class="q-actions">${actions}</td>`;
+}
+
+/** The queue view over a <tbody>; `showFinished()` says whether done/cancelled jobs show. */
+export function createQueue(tbody, countEl, showFinished) {
+  const rows = new Map(); // id -> {tr, html}
+
+  function order() {
+    return [...state.jobs.values()].sort((a, b) =>
+      (b.created ?? "").localeCompare(a.created ?? "") || b.id.localeCompare(a.id));
+  }
+
+  function update(job, now) {
+    let row = rows.get(job.id);
+    if (!row) {
+      const tr = document.createElement("tr");
+      tr.dataset.job = job.id;
+      row = { tr, html: "" };
+      rows.set(job.id, row);
+    }
+    const html = rowHtml(job, now);
+    if (html !== row.html) {
+      row.tr.innerHTML = html;
+      row.html = html;
+    }
+    row.tr.dataset.state = job.state;
+    row.tr.hidden = FINISHED.has(job.state) && !showFinished();
+    return row;
+  }
+
+  function render(changes) {
+    const now = nowMs();
+    const fresh = [...changes.jobs].some((id) => !rows.has(id));
+    if (changes.all || fresh) {
+      const fragment = document.createDocumentFragment();
+      for (const job of order()) fragment.append(update(job, now).tr);
+      for (const id of rows.keys()) if (!state.jobs.has(id)) rows.delete(id);
+      tbody.replaceChildren(fragment);
+    } else {
+      for (const id of changes.jobs) {
+        const job = state.jobs.get(id);
+        if (job) update(job, now);
+      }
+    }
+    if (countEl && (changes.all || changes.jobs.size)) {
+      const active = [...state.jobs.values()].filter((j) => !FINISHED.has(j.state)).length;
+      countEl.textContent = `${active} active · ${state.jobs.size} total`;
+    }
+    const empty = tbody.parentElement.parentElement.querySelector(".empty");
+    if (empty) empty.hidden = [...rows.values()].some((r) => !r.tr.hidden);
+  }
+
+  return { render };
+}
