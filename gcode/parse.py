@@ -1,0 +1,378 @@
+"""A vectorized parser for Marlin-flavour G-code.
+
+The whole buffer is tokenized at once with numpy: comments (``;``) and checksums
+(``*cs``) are cut with one regular-expression pass, every byte is classified
+through a lookup table, and every number of every word is converted by one call
+of numpy's C number reader.  Lines that need more care (parenthesis comments,
+Klipper-style named commands, stray characters, text arguments) are few; they
+take a per-line Python path that reports malformed lines by number instead of
+failing.  The result is one row per source line.
+
+``iter_parse`` reads a file in blocks of whole lines and yields one
+:class:`ParsedGcode` per block, for files too large to hold twice in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# Byte classes of the fast path.
+_OTHER, _NUM, _LETTER, _SPACE, _NEWLINE = 0, 1, 2, 3, 4
+_CLASS = np.zeros(256, np.uint8)
+_CLASS[ord("0") : ord("9") + 1] = _NUM
+_CLASS[[ord("."), ord("-"), ord("+")]] = _NUM
+_CLASS[ord("A") : ord("Z") + 1] = _LETTER
+_CLASS[ord("a") : ord("z") + 1] = _LETTER
+_CLASS[[ord(" "), ord("\t"), ord("\r"), ord("\f"), ord("\v")]] = _SPACE
+_CLASS[ord("\n")] = _NEWLINE
+
+_COMMENT_RE = re.compile(rb"[;*][^\n]*")
+_NUMBER_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
+_WORD_RE = re.compile(r"\s*([A-Za-z])\s*([-+]?(?:\d+\.?\d*|\.\d+))?")
+_EXTENDED_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*)(?=\s|=|$)")
+
+# Commands whose argument is free text (file names, messages): no words after them.
+TEXT_COMMANDS = frozenset({0, 1, 16, 23, 28, 30, 32, 33, 117, 118, 928})
+COMMAND_LETTERS = frozenset("GMT")
+
+
+@dataclass(frozen=True)
+class ParseIssue:
+    """A malformed line: 1-based line number and what was wrong."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True, eq=False)
+class ParsedGcode:
+    """One row per source line.
+
+    cmd_letter : (n_lines,) uint8, ASCII code of G, M or T; 0 where the line has no command
+    cmd_number : (n_lines,) float64, the command's number (``G1`` -> 1.0); NaN where none
+    params     : letter -> (n_lines,) float64, the word's value in file units; NaN where absent
+    flags      : letter -> (k,) int64, sorted 0-based line indices where the letter stands
+                 without a value (``G28 X``)
+    extended   : (0-based line, name) of Klipper-style named commands (``PRINT_START``)
+    issues     : malformed lines, reported and otherwise skipped
+    first_line : 0-based line number of row 0 in the whole file (for ``iter_parse`` blocks)
+    """
+
+    n_lines: int
+    cmd_letter: np.ndarray
+    cmd_number: np.ndarray
+    params: Mapping[str, np.ndarray]
+    flags: Mapping[str, np.ndarray] = field(default_factory=dict)
+    extended: tuple[tuple[int, str], ...] = ()
+    issues: tuple[ParseIssue, ...] = ()
+    first_line: int = 0
+
+    def is_cmd(self, letter: str, number: float) -> np.ndarray:
+        """(n_lines,) bool: rows whose command is ``letter`` + ``number`` (``is_cmd("G", 1)``)."""
+        return (self.cmd_letter == ord(letter)) & (self.cmd_number == number)
+
+    def param(self, letter: str) -> np.ndarray:
+        """(n_lines,) float64 values of one word letter; all NaN if the file never uses it."""
+        column = self.params.get(letter)
+        if column is None:
+            return np.full(self.n_lines, np.nan)
+        return column
+
+    def has(self, letter: str) -> np.ndarray:
+        """(n_lines,) bool: the letter appears on the line, with or without a value."""
+        mask = ~np.isnan(self.param(letter))
+        bare = self.flags.get(letter)
+        if bare is not None and len(bare):
+            mask[bare] = True
+        return mask
+
+    @property
+    def n_commands(self) -> int:
+        return int(np.count_nonzero(self.cmd_letter)) + len(self.extended)
+
+
+def parse(source: str | bytes) -> ParsedGcode:
+    """Parse a whole G-code text (str or bytes) into one row per line."""
+    if isinstance(source, str):
+        source = source.encode("utf-8", "surrogateescape")
+    return _parse_bytes(source, 0)
+
+
+def parse_file(path: str | Path) -> ParsedGcode:
+    """Read and parse a G-code file."""
+    return parse(Path(path).read_bytes())
+
+
+def iter_parse(stream: io.BufferedIOBase, block_bytes: int = 8 << 20) -> Iterator[ParsedGcode]:
+    """Parse a binary stream block by block; each block holds whole lines.
+
+    ``first_line`` of each yielded block gives its offset in the file.
+    """
+    first_line = 0
+    carry = b""
+    while True:
+        chunk = stream.read(block_bytes)
+        if not chunk:
+            break
+        data = carry + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        carry = data[cut:]
+        parsed = _parse_bytes(data[:cut], first_line)
+        first_line += parsed.n_lines
+        yield parsed
+    if carry:
+        yield _parse_bytes(carry, first_line)
+
+
+# --- fast path -------------------------------------------------------------------------
+
+
+@dataclass
+class _Words:
+    """Flat word arrays: line (int64, 0-based), letter (uint8 upper-case ASCII), value."""
+
+    line: np.ndarray
+    letter: np.ndarray
+    value: np.ndarray
+
+
+def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
+    n_lines = buf.count(b"\n") + (0 if buf.endswith(b"\n") or not buf else 1)
+    code = b"\n" + _COMMENT_RE.sub(b"", buf)
+    if not code.endswith(b"\n"):
+        code += b"\n"
+    raw = np.frombuffer(code, np.uint8)
+    cls = _CLASS[raw]
+    boundary = np.flatnonzero(cls != _NUM)  # every byte that is not part of a number
+    bcls = cls[boundary]
+    is_newline = bcls == _NEWLINE
+    # The leading newline opens row 0; a newline belongs to the row it closes.
+    row_after = np.cumsum(is_newline) - 1
+    row_of = row_after - is_newline
+    is_letter = bcls == _LETTER
+    gap = np.diff(boundary)
+    has_number = np.append(gap > 1, False)
+    # Stray characters, numbers without a letter, and letters glued to letters
+    # (named commands, text) take the slow path.
+    slow = np.zeros(n_lines + 1, bool)
+    slow[row_of[bcls == _OTHER]] = True
+    slow[row_after[has_number & ~is_letter]] = True
+    glued = np.append(is_letter[:-1] & is_letter[1:] & (gap == 1), False)
+    slow[row_of[glued]] = True
+    slow = slow[:n_lines]
+    slow_rows = np.flatnonzero(slow)
+    letter_idx = np.flatnonzero(is_letter)
+    word_row = row_of[letter_idx]
+    if len(slow_rows):
+        keep = ~slow[word_row]
+        letter_idx, word_row = letter_idx[keep], word_row[keep]
+    with_value = has_number[letter_idx]
+    values = np.full(len(letter_idx), np.nan)
+    if with_value.any():
+        newlines = boundary[is_newline]
+        text = np.where(cls == _NUM, raw, np.uint8(32))
+        for row in slow_rows.tolist():
+            text[newlines[row] : newlines[row + 1]] = 32
+        at = letter_idx[with_value]
+        values[with_value] = _read_numbers(text, boundary[at] + 1, boundary[at + 1])
+    fast = _Words(word_row.astype(np.int64), raw[boundary[letter_idx]] & 0xDF, values)
+    issues: list[ParseIssue] = []
+    extended: list[tuple[int, str]] = []
+    if slow.any():
+        fast = _merge(fast, _slow_lines(buf, np.flatnonzero(slow), first_line, issues, extended))
+    return _rows(fast, n_lines, first_line, issues, extended)
+
+
+def _read_numbers(text: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Values of the numbers text[starts[k]:ends[k]]; ``text`` is blank outside them.
+
+    A malformed number (``1.2.3``, ``--1``) comes back as +inf.
+    """
+    try:
+        values = np.fromstring(text.tobytes(), dtype=np.float64, sep=" ")
+    except ValueError:
+        values = None
+    if values is not None and len(values) == len(starts):
+        return values
+    out = np.empty(len(starts))
+    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        token = text[s:e].tobytes().decode("ascii")
+        out[k] = float(token) if _NUMBER_RE.fullmatch(token) else np.inf
+    return out
+
+
+def _rows(
+    words: _Words,
+    n_lines: int,
+    first_line: int,
+    issues: list[ParseIssue],
+    extended: list[tuple[int, str]],
+) -> ParsedGcode:
+    """Turn flat words into per-line command and parameter columns."""
+    bad_number = np.isinf(words.value)
+    if bad_number.any():
+        for line in np.unique(words.line[bad_number]).tolist():
+            issues.append(ParseIssue(first_line + line + 1, "malformed number"))
+        ok = ~np.isin(words.line, words.line[bad_number])
+        words = _Words(words.line[ok], words.letter[ok], words.value[ok])
+    first = np.ones(len(words.line), bool)
+    first[1:] = words.line[1:] != words.line[:-1]
+    # A leading N<number> is a line number, not a command.
+    line_numbers = first & (words.letter == ord("N"))
+    if line_numbers.any():
+        keep = ~line_numbers
+        words = _Words(words.line[keep], words.letter[keep], words.value[keep])
+        first = np.ones(len(words.line), bool)
+        first[1:] = words.line[1:] != words.line[:-1]
+    cmd_letter = np.zeros(n_lines, np.uint8)
+    cmd_number = np.full(n_lines, np.nan)
+    heads = np.flatnonzero(first)
+    head_letter = words.letter[heads]
+    head_value = words.value[heads]
+    valid = np.isin(head_letter, np.frombuffer(b"GMT", np.uint8)) & ~np.isnan(head_value)
+    for k in heads[~valid].tolist():
+        letter = chr(words.letter[k])
+        issues.append(
+            ParseIssue(
+                first_line + int(words.line[k]) + 1,
+                f"line does not start with a command ({letter})",
+            )
+        )
+    cmd_letter[words.line[heads[valid]]] = head_letter[valid]
+    cmd_number[words.line[heads[valid]]] = head_value[valid]
+    param = ~first & (cmd_letter[words.line] != 0)
+    text_cmd = (cmd_letter == ord("M")) & np.isin(cmd_number, list(TEXT_COMMANDS))
+    if text_cmd.any():
+        param &= ~text_cmd[words.line]
+    params: dict[str, np.ndarray] = {}
+    flags: dict[str, np.ndarray] = {}
+    p_letter, p_line, p_value = words.letter[param], words.line[param], words.value[param]
+    for code in np.unique(p_letter).tolist():
+        sel = p_letter == code
+        column = np.full(n_lines, np.nan)
+        column[p_line[sel]] = p_value[sel]
+        params[chr(code)] = column
+        bare = sel & np.isnan(p_value)
+        if bare.any():
+            flags[chr(code)] = np.unique(p_line[bare])
+    issues.sort(key=lambda issue: issue.line)
+    return ParsedGcode(
+        n_lines=n_lines,
+        cmd_letter=cmd_letter,
+        cmd_number=cmd_number,
+        params=params,
+        flags=flags,
+        extended=tuple(sorted(extended)),
+        issues=tuple(issues),
+        first_line=first_line,
+    )
+
+
+# --- slow path -------------------------------------------------------------------------
+
+
+def _merge(a: _Words, b: _Words) -> _Words:
+    line = np.concatenate([a.line, b.line])
+    order = np.argsort(line, kind="stable")
+    return _Words(
+        line[order],
+        np.concatenate([a.letter, b.letter])[order],
+        np.concatenate([a.value, b.value])[order],
+    )
+
+
+def _slow_lines(
+    buf: bytes,
+    rows: np.ndarray,
+    first_line: int,
+    issues: list[ParseIssue],
+    extended: list[tuple[int, str]],
+) -> _Words:
+    """Parse the given 0-based rows one by one in Python."""
+    lines = buf.split(b"\n")
+    out_line: list[int] = []
+    out_letter: list[int] = []
+    out_value: list[float] = []
+    for row in rows.tolist():
+        text = lines[row].decode("utf-8", "replace")
+        try:
+            words, name = parse_line(text)
+        except ValueError as exc:
+            issues.append(ParseIssue(first_line + row + 1, str(exc)))
+            continue
+        if name is not None:
+            extended.append((row, name))
+            continue
+        for letter, value in words:
+            out_line.append(row)
+            out_letter.append(ord(letter))
+            out_value.append(np.nan if value is None else value)
+    return _Words(
+        np.asarray(out_line, np.int64),
+        np.asarray(out_letter, np.uint8),
+        np.asarray(out_value, np.float64),
+    )
+
+
+def strip_comments(text: str) -> str:
+    """The code part of one line: without ``;`` comments, ``( )`` comments and ``*checksum``."""
+    out = []
+    depth = 0
+    for char in text:
+        if depth:
+            depth += char == "("
+            depth -= char == ")"
+            continue
+        if char in ";*":
+            break
+        if char == "(":
+            depth = 1
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def parse_line(text: str) -> tuple[list[tuple[str, float | None]], str | None]:
+    """Parse one line: ([(LETTER, value or None), ...], extended command name or None).
+
+    Raises ValueError with a short reason when the line is malformed.
+    """
+    code = strip_comments(text).strip()
+    if not code:
+        return [], None
+    match = _EXTENDED_RE.match(code)
+    if match and not (code[0].upper() in COMMAND_LETTERS and code[1:2].isdigit()):
+        return [], match.group(1).upper()
+    words: list[tuple[str, float | None]] = []
+    pos = 0
+    while pos < len(code):
+        match = _WORD_RE.match(code, pos)
+        if match is None or match.end() == pos:
+            rest = code[pos:].strip()
+            if not rest:
+                break
+            raise ValueError(f"unexpected text {rest[:20]!r}")
+        letter = match.group(1).upper()
+        number = match.group(2)
+        words.append((letter, float(number) if number is not None else None))
+        pos = match.end()
+        if len(words) == 1 or (len(words) == 2 and words[0][0] == "N"):
+            head = words[-1]
+            if head[0] == "M" and head[1] in TEXT_COMMANDS:
+                return words, None
+    return words, None

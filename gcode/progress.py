@@ -1,0 +1,92 @@
+"""Host-side progress: insert ``M73 P<percent> R<minutes left>`` lines.
+
+One M73 goes before the first command, one after each layer change marker
+(PrusaSlicer/Orca/SuperSlicer ``;LAYER_CHANGE``, Cura ``;LAYER:<n>``, slicefarm
+``;LAYER_CHANGE``) and ``M73 P100 R0`` after the last command.  Times come from
+:func:`gcode.estimate.estimate`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from gcode.estimate import Estimate, estimate_parsed
+from gcode.parse import parse
+from printers.profiles import MachineLimits
+
+LAYER_MARKER_RE = re.compile(r"^;(?:LAYER_CHANGE\b|LAYER:-?\d+)", re.MULTILINE)
+_M73_RE = re.compile(r"^\s*M73\b", re.MULTILINE | re.IGNORECASE)
+
+
+def m73_line(elapsed_s: float, total_s: float) -> str:
+    """``M73 P<percent> R<minutes>``: percent done (floor), whole minutes left (rounded)."""
+    if total_s <= 0:
+        return "M73 P100 R0"
+    percent = min(100, max(0, math.floor(100.0 * elapsed_s / total_s)))
+    remaining_min = max(0, round((total_s - elapsed_s) / 60.0))
+    return f"M73 P{percent} R{remaining_min}"
+
+
+def has_m73(text: str) -> bool:
+    """Whether the text already carries M73 progress lines."""
+    return _M73_RE.search(text) is not None
+
+
+def marker_lines(text: str, pattern: re.Pattern[str]) -> np.ndarray:
+    """(k,) int64 0-based line numbers where ``pattern`` matches."""
+    rows: list[int] = []
+    line = 0
+    pos = 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        rows.append(line)
+    return np.asarray(rows, np.int64)
+
+
+def layer_marker_lines(text: str) -> np.ndarray:
+    """(k,) int64 0-based line numbers of layer change markers."""
+    return marker_lines(text, LAYER_MARKER_RE)
+
+
+def add_m73(
+    text: str, limits: MachineLimits, *, replace_existing: bool = False
+) -> tuple[str, Estimate]:
+    """Insert M73 progress lines; returns the new text and the estimate of the input.
+
+    A text that already has M73 lines is returned unchanged unless
+    ``replace_existing``, which drops the old lines first.
+    """
+    if has_m73(text):
+        if not replace_existing:
+            return text, estimate_parsed(parse(text), limits)
+        text = "".join(line for line in text.splitlines(keepends=True) if not _M73_RE.match(line))
+    parsed = parse(text)
+    est = estimate_parsed(parsed, limits)
+    command_rows = np.flatnonzero(parsed.cmd_letter)
+    if not len(command_rows):
+        return text, est
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n"
+    total = est.total_s
+    inserts: dict[int, str] = {}  # insert before this 0-based line
+    first, last = int(command_rows[0]), int(command_rows[-1])
+    inserts[first] = m73_line(0.0, total)
+    previous = inserts[first]
+    for row in layer_marker_lines(text).tolist():
+        line = m73_line(est.elapsed_at(row), total)
+        if first < row < last and line != previous:
+            inserts[row + 1] = previous = line
+    out: list[str] = []
+    for row, line in enumerate(lines):
+        extra = inserts.get(row)
+        if extra is not None:
+            out.append(extra + "\n")
+        out.append(line)
+        if row == last:
+            out.append(m73_line(total, total) + "\n")
+    return "".join(out), est

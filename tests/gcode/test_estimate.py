@@ -1,0 +1,84 @@
+"""The planner model: closed-form cases and PrusaSlicer's own estimate."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gcode.estimate import estimate
+from printers.profiles import MachineLimits, load_printer
+
+LIMITS = MachineLimits(
+    accel_print_mm_s2=500, accel_travel_mm_s2=500, jerk_x_mm_s=10, jerk_y_mm_s=10
+)
+
+
+def trapezoid_s(distance, v0, vc, accel):
+    ramp = (vc**2 - v0**2) / (2 * accel)
+    return 2 * (vc - v0) / accel + (distance - 2 * ramp) / vc
+
+
+def test_single_long_move_is_a_trapezoid():
+    est = estimate("G1 X100 F3000\n", LIMITS)
+    assert est.total_s == pytest.approx(trapezoid_s(100, 10, 50, 500))
+
+
+def test_short_move_never_reaches_cruise():
+    est = estimate("G1 X1 F6000\n", LIMITS)
+    # from 10 mm/s, accelerate over 0.5 mm and brake over 0.5 mm
+    peak = (10**2 + 2 * 500 * 0.5) ** 0.5
+    assert est.total_s == pytest.approx(2 * (peak - 10) / 500)
+
+
+def test_straight_continuation_keeps_speed():
+    one = estimate("G1 X100 F3000\n", LIMITS).total_s
+    two = estimate("G1 X50 F3000\nG1 X100\n", LIMITS).total_s
+    assert two == pytest.approx(one)
+
+
+def test_reversal_stops_at_the_corner():
+    back = estimate("G1 X50 F3000\nG1 X0\n", LIMITS).total_s
+    assert back == pytest.approx(2 * trapezoid_s(50, 10, 50, 500))
+
+
+def test_file_limits_override_profile():
+    slow = estimate("M204 P100 T100\nG1 X100 F3000\n", LIMITS).total_s
+    assert slow == pytest.approx(trapezoid_s(100, 10, 50, 100))
+    capped = estimate("M203 X20\nG1 X100 F3000\n", LIMITS).total_s
+    assert capped == pytest.approx(trapezoid_s(100, 10, 20, 500))
+
+
+def test_axis_feedrate_limit_applies():
+    est = estimate("G1 Z10 F3000\n", LIMITS)
+    assert est.total_s > 10 / 5
+
+
+def test_dwell_adds_time_and_line_elapsed_is_monotone():
+    est = estimate("G1 X10 F600\nG4 P1500\nG4 S2\nG1 X0\n", LIMITS)
+    move = trapezoid_s(10, 10, 10, 500)
+    assert est.total_s == pytest.approx(2 * move + 3.5)
+    assert est.dwell_s == pytest.approx(3.5)
+    assert list(est.line_elapsed_s) == sorted(est.line_elapsed_s)
+    assert est.elapsed_at(2) == pytest.approx(move + 3.5)
+
+
+def test_junction_deviation_mode_is_between_stop_and_go():
+    jd = MachineLimits(junction_deviation_mm=0.05)
+    square = "G1 X20 F3000\nG1 Y20\nG1 X0\nG1 Y0\n" * 5
+    t = estimate(square, jd).total_s
+    stop_and_go = 20 * trapezoid_s(20, 0.05, 50, 500)
+    assert 20 * 20 / 50 < t < stop_and_go
+
+
+def test_within_five_percent_of_prusaslicer(prusa_text):
+    match = re.search(r"estimated printing time \(normal mode\) = (.*)", prusa_text)
+    parts = re.findall(r"(\d+)([dhms])", match.group(1))
+    reference = sum(int(n) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+    est = estimate(prusa_text, load_printer("ender3").limits)
+    assert est.total_s == pytest.approx(reference, rel=0.05)
+
+
+def test_same_input_same_estimate(cura_text):
+    limits = load_printer("ender3").limits
+    assert estimate(cura_text, limits).total_s == estimate(cura_text, limits).total_s

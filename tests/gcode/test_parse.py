@@ -1,0 +1,131 @@
+"""The G-code parser: table-driven single lines, invariants over real files."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gcode.parse import iter_parse, parse, parse_line
+
+# (line, command, {letter: value}, issue substring or None)
+CASES = [
+    ("G1 X1 Y2 E3", "G1", {"X": 1, "Y": 2, "E": 3}, None),
+    ("G1X1.5Y-2.25E.5", "G1", {"X": 1.5, "Y": -2.25, "E": 0.5}, None),
+    ("g1 x5 f1200", "G1", {"X": 5, "F": 1200}, None),
+    (
+        "G0 F9000 X80.241 Y100.054 Z0.2",
+        "G0",
+        {"F": 9000, "X": 80.241, "Y": 100.054, "Z": 0.2},
+        None,
+    ),
+    ("M104 S210 ; set temperature", "M104", {"S": 210}, None),
+    ("N123 G1 X10*97", "G1", {"X": 10}, None),
+    ("G1 X1 (a comment) Y3", "G1", {"X": 1, "Y": 3}, None),
+    ("(only a comment)", None, {}, None),
+    ("; only a comment", None, {}, None),
+    ("", None, {}, None),
+    ("   \t ", None, {}, None),
+    ("T1", "T1", {}, None),
+    ("M117 Hello X1 world", "M117", {}, None),
+    ("M117 Layer 5", "M117", {}, None),
+    ("G2 X10 Y0 I5 J0 E1", "G2", {"X": 10, "Y": 0, "I": 5, "J": 0, "E": 1}, None),
+    ("G3 X0 Y10 R-5", "G3", {"X": 0, "Y": 10, "R": -5}, None),
+    ("G1 X+1 Y1.", "G1", {"X": 1, "Y": 1}, None),
+    ("M73 P42 R7", "M73", {"P": 42, "R": 7}, None),
+    ("G1 X1.2.3", None, {}, "malformed number"),
+    ("G1 X--1", None, {}, "malformed number"),
+    ("X10 Y10", None, {}, "does not start with a command"),
+    ("G1 X1 # junk", None, {}, "unexpected text"),
+    ("G1 X1 Y\u00e9", None, {}, "unexpected text"),
+]
+
+
+@pytest.mark.parametrize(("line", "command", "params", "issue"), CASES)
+def test_single_lines(line, command, params, issue):
+    parsed = parse(line + "\n")
+    assert parsed.n_lines == 1
+    if issue is not None:
+        assert len(parsed.issues) == 1
+        assert parsed.issues[0].line == 1
+        assert issue in parsed.issues[0].message
+        assert parsed.cmd_letter[0] == 0
+        return
+    assert parsed.issues == ()
+    if command is None:
+        assert parsed.cmd_letter[0] == 0
+    else:
+        assert chr(parsed.cmd_letter[0]) + f"{parsed.cmd_number[0]:g}" == command
+    got = {k: float(v[0]) for k, v in parsed.params.items() if not math.isnan(v[0])}
+    assert got == pytest.approx(params)
+
+
+def test_bare_letters_are_flags():
+    parsed = parse("G28 X Y\nG28\n")
+    assert parsed.has("X").tolist() == [True, False]
+    assert parsed.has("Z").tolist() == [False, False]
+    assert math.isnan(parsed.param("X")[0])
+
+
+def test_klipper_named_commands_are_kept_apart():
+    parsed = parse("PRINT_START BED=60 EXTRUDER=210\nG1 X1\nEXCLUDE_OBJECT_START NAME=a\n")
+    assert parsed.extended == ((0, "PRINT_START"), (2, "EXCLUDE_OBJECT_START"))
+    assert parsed.issues == ()
+    assert parsed.cmd_letter.tolist() == [0, ord("G"), 0]
+
+
+def test_line_numbers_count_every_line_and_issues_name_them():
+    text = "G1 X1\n\n; c\nG1 X1.2.3\nG1 Y2\r\nG1 X@\nG1 Z3"
+    parsed = parse(text)
+    assert parsed.n_lines == 7
+    assert [issue.line for issue in parsed.issues] == [4, 6]
+    assert parsed.param("Y")[4] == 2.0
+    assert parsed.param("Z")[6] == 3.0
+
+
+def test_fast_path_agrees_with_line_by_line_parser(prusa_text, cura_text):
+    for text in (prusa_text, cura_text):
+        parsed = parse(text)
+        lines = text.splitlines()
+        assert parsed.n_lines == len(lines)
+        rows = np.flatnonzero(parsed.cmd_letter)
+        assert len(rows) > 1000
+        for row in rows[:: max(1, len(rows) // 400)].tolist():
+            words, _ = parse_line(lines[row])
+            assert words[0][0] == chr(parsed.cmd_letter[row])
+            assert words[0][1] == parsed.cmd_number[row]
+            for letter, value in words[1:]:
+                assert parsed.param(letter)[row] == value
+
+
+def test_iter_parse_blocks_match_whole_parse(prusa_text):
+    whole = parse(prusa_text)
+    blocks = list(iter_parse(io.BytesIO(prusa_text.encode()), block_bytes=20_000))
+    assert len(blocks) > 3
+    assert sum(b.n_lines for b in blocks) == whole.n_lines
+    x = np.concatenate([b.param("X") for b in blocks])
+    np.testing.assert_array_equal(x, whole.param("X"))
+    assert [b.first_line for b in blocks][1] == blocks[0].n_lines
+
+
+numbers = st.floats(min_value=-1e5, max_value=1e5, allow_nan=False).map(lambda v: round(v, 5))
+
+
+@given(st.lists(st.tuples(numbers, numbers, numbers), min_size=1, max_size=30))
+def test_numbers_round_trip(rows):
+    text = "".join(f"G1 X{x:.5f} Y{y:.3f} E{e:.5f}\n" for x, y, e in rows)
+    parsed = parse(text)
+    assert parsed.issues == ()
+    assert parsed.param("X").tolist() == [float(f"{x:.5f}") for x, _, _ in rows]
+    assert parsed.param("Y").tolist() == [float(f"{y:.3f}") for _, y, _ in rows]
+    assert parsed.param("E").tolist() == [float(f"{e:.5f}") for _, _, e in rows]
+
+
+def test_same_input_same_output(prusa_text):
+    a, b = parse(prusa_text), parse(prusa_text)
+    for letter in a.params:
+        np.testing.assert_array_equal(a.params[letter], b.params[letter])

@@ -1,0 +1,47 @@
+"""M73 insertion."""
+
+from __future__ import annotations
+
+import re
+
+from gcode.parse import parse
+from gcode.progress import add_m73, m73_line
+from printers.profiles import load_printer
+
+LIMITS = load_printer("ender3").limits
+M73 = re.compile(r"^M73 P(\d+) R(\d+)$", re.MULTILINE)
+
+
+def test_m73_line_format():
+    assert m73_line(0, 600) == "M73 P0 R10"
+    assert m73_line(300, 600) == "M73 P50 R5"
+    assert m73_line(600, 600) == "M73 P100 R0"
+
+
+def test_cura_file_gets_progress_at_every_layer(cura_text):
+    out, est = add_m73(cura_text, LIMITS)
+    found = [(int(p), int(r)) for p, r in M73.findall(out)]
+    layers = len(re.findall(r"^;LAYER:\d+", cura_text, re.MULTILINE))
+    assert len(found) >= layers
+    assert found[0] == (0, round(est.total_s / 60))
+    assert found[-1] == (100, 0)
+    percents = [p for p, _ in found]
+    assert percents == sorted(percents)
+    # nothing but the M73 lines was added
+    stripped = "\n".join(line for line in out.splitlines() if not line.startswith("M73"))
+    assert stripped == "\n".join(cura_text.splitlines())
+    assert parse(out).issues == ()
+
+
+def test_file_with_m73_is_left_alone_unless_asked(prusa_text):
+    out, _ = add_m73(prusa_text, LIMITS)
+    assert out == prusa_text
+    replaced, _ = add_m73(prusa_text, LIMITS, replace_existing=True)
+    layers = prusa_text.count(";LAYER_CHANGE")
+    assert layers <= len(M73.findall(replaced)) <= layers + 2
+
+
+def test_text_without_commands_is_unchanged():
+    out, est = add_m73("; nothing here\n", LIMITS)
+    assert out == "; nothing here\n"
+    assert est.total_s == 0
