@@ -2,6 +2,7 @@
 // A button gets data-act (and data-printer / data-job); one delegated click handler runs it.
 
 import { api } from "./api.js";
+import { esc } from "./format.js";
 import { setJob, setPrinter } from "./store.js";
 import { toast } from "./toast.js";
 
@@ -19,35 +20,67 @@ export const PRINTER_ACTIONS = {
   maintenance_off: "Back in service",
 };
 
-/** The actions that fit a printer's state, in button order. */
-export function actionsFor(printer) {
+// "load PETG red into P3 for J0001-1": the service asks for a filament in these words.
+const LOAD_REQUEST = /\bload (\S+) (.+?) into\b/i;
+
+/** The filament a printer waits for, from its message: {material, color} or null. */
+export function requestedFilament(printer) {
+  const match = LOAD_REQUEST.exec(printer.message ?? "");
+  return match ? { material: match[1], color: match[2] } : null;
+}
+
+/**
+ * The buttons an operator needs for a printer now: [{act, label?, material?, color?, primary?}].
+ * A printer that waits for a filament gets a one-click "Loaded PETG red"; one that waits for
+ * anything else (a finished or failed print on the bed, an error) is acknowledged with
+ * bed_cleared, which also reconnects a printer in error.
+ */
+export function operatorActions(printer) {
+  const wanted = requestedFilament(printer);
+  const load = wanted
+    ? [
+        { act: "filament_loaded", label: `Loaded ${wanted.material} ${wanted.color}`, ...wanted, primary: true },
+        { act: "filament_ask", label: "Other…", ...wanted },
+      ]
+    : [];
+  const clear = { act: "bed_cleared", primary: true };
   switch (printer.state) {
     case "printing":
-      return ["pause", "cancel"];
+      return [{ act: "pause" }, { act: "cancel" }];
     case "paused":
-      return ["resume", "cancel"];
+      return [{ act: "resume", primary: true }, { act: "cancel" }];
     case "needs_operator":
+      if (!printer.bed_clear) return [clear, ...load];
+      return load.length ? load : [{ ...clear, label: "Done" }, { act: "filament_loaded" }];
     case "idle":
-      return [...(printer.bed_clear ? [] : ["bed_cleared"]), "filament_loaded", "maintenance_on"];
+      return [{ act: "filament_loaded" }, { act: "maintenance_on" }];
     case "error":
-      return ["maintenance_on"];
+      return [{ ...clear, label: "Bed cleared, reset" }, { act: "maintenance_on" }];
     case "maintenance":
-      return ["maintenance_off"];
+      return [{ act: "maintenance_off", primary: true }];
+    case "offline":
+      return [{ act: "maintenance_on" }];
     default:
       return [];
   }
 }
 
-/** Markup of one action button. */
+/** Markup of one action button (every value is escaped here). */
 export function actionButton(act, { printer, job, label, material, color, primary } = {}) {
-  const attrs = [`data-act="${act}"`];
-  if (printer) attrs.push(`data-printer="${printer}"`);
-  if (job) attrs.push(`data-job="${job}"`);
-  if (material) attrs.push(`data-material="${material}"`);
-  if (color) attrs.push(`data-color="${color}"`);
+  const data = { act, printer, job, material, color };
+  const attrs = Object.entries(data)
+    .filter(([, v]) => v != null && v !== "")
+    .map(([k, v]) => `data-${k}="${esc(v)}"`);
   const cls = ["btn", DESTRUCTIVE.has(act) ? "btn-danger" : "", primary ? "btn-primary" : ""];
   const text = label ?? PRINTER_ACTIONS[act] ?? act;
-  return `<button type="button" class="${cls.join(" ").trim()}" ${attrs.join(" ")}>${text}</button>`;
+  return `<button type="button" class="${cls.filter(Boolean).join(" ")}" ${attrs.join(" ")}>${esc(text)}</button>`;
+}
+
+/** Markup of a printer's operator buttons (see operatorActions). */
+export function printerButtons(printer) {
+  return operatorActions(printer)
+    .map(({ act, ...rest }) => actionButton(act, { printer: printer.id, ...rest }))
+    .join("");
 }
 
 async function runPrinterAction(printerId, act, extra) {

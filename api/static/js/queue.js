@@ -36,8 +36,8 @@ function rowHtml(job, now) {
     : "";
   const error = job.error ? `<div class="job-error">${esc(job.error)}</div>` : "";
   const actions = [
-    CANCELLABLE.has(job.state) ? actionButton("cancel_job", { job: esc(job.id), label: "Cancel" }) : "",
-    canRetry(job) ? actionButton("retry_job", { job: esc(job.id), label: "Retry" }) : "",
+    CANCELLABLE.has(job.state) ? actionButton("cancel_job", { job: job.id, label: "Cancel" }) : "",
+    canRetry(job) ? actionButton("retry_job", { job: job.id, label: "Retry" }) : "",
   ].join("");
   const due = job.due
     ? `<span class="${isLate(job, now) ? "late" : ""}" title="${esc(when(job.due, now))}">${esc(when(job.due, now))}<span class="muted small"> ${esc(relative(job.due, now))}</span></span>`

@@ -1,7 +1,7 @@
 // The operator to-do list in time order: printers that need someone now, then the plan's
 // upcoming tasks (clear a bed, load a filament, start a print), each with its one-click action.
 
-import { actionButton } from "./actions.js";
+import { actionButton, printerButtons } from "./actions.js";
 import { clock, esc, natural, relative, stateWords } from "./format.js";
 import { nowMs, state } from "./store.js";
 
@@ -11,11 +11,7 @@ function attentionItems() {
   const items = [];
   for (const p of state.printers.values()) {
     if (!ATTENTION.has(p.state)) continue;
-    const buttons = [];
-    if (p.state === "paused") buttons.push(actionButton("resume", { printer: esc(p.id), primary: true }));
-    if (!p.bed_clear) buttons.push(actionButton("bed_cleared", { printer: esc(p.id), primary: true }));
-    if (p.state === "needs_operator") buttons.push(actionButton("filament_loaded", { printer: esc(p.id) }));
-    if (p.state === "error") buttons.push(actionButton("maintenance_on", { printer: esc(p.id) }));
+    const buttons = [printerButtons(p)];
     items.push({
       key: `now:${p.id}:${p.state}:${p.bed_clear}:${p.message ?? ""}`,
       at: null,
@@ -28,30 +24,49 @@ function attentionItems() {
   return items.sort((a, b) => natural(a.printer, b.printer));
 }
 
+const MAX_ITEMS = 60;
+
 function taskButtons(task) {
-  const printer = esc(task.printer_id);
+  const printer = task.printer_id;
   if (task.kind === "clear") return [actionButton("bed_cleared", { printer, primary: true })];
   if (task.kind === "load") {
-    const extra = { printer, material: esc(task.material), color: esc(task.color) };
+    const extra = { printer, material: task.material, color: task.color };
     return [
       actionButton("filament_loaded", { ...extra, label: "Loaded", primary: true }),
       actionButton("filament_ask", { ...extra, label: "Other…" }),
     ];
   }
-  // "start": the dispatcher starts the print once the bed is clear and the filament loaded;
-  // the contract has no start action, so the operator gets the printer's card to act on.
-  return [`<button type="button" class="btn" data-show="${printer}">Show</button>`];
+  return [];
 }
 
+/**
+ * The plan's tasks grouped per visit: the clear and load the operator does at one printer for
+ * one print, followed by the print's start (which the dispatcher does by itself).
+ */
 function planItems(plan) {
-  const items = (plan?.todo ?? []).map((t) => ({
-    key: `plan:${t.at}:${t.printer_id}:${t.kind}:${t.job_id}`,
-    at: t.at,
-    printer: t.printer_id,
-    kind: t.kind,
-    text: t.text,
-    buttons: taskButtons(t),
-  }));
+  const groups = new Map();
+  for (const t of plan?.todo ?? []) {
+    const key = `${t.at}|${t.printer_id}|${t.job_id}`;
+    if (!groups.has(key)) {
+      groups.set(key, { key, at: t.at, printer: t.printer_id, kind: t.kind, texts: [], then: "", buttons: [] });
+    }
+    const group = groups.get(key);
+    if (t.kind === "start") {
+      group.then = t.text;
+    } else {
+      if (!group.texts.length) group.kind = t.kind;
+      group.texts.push(t.text);
+      group.buttons.push(...taskButtons(t));
+    }
+  }
+  const items = [...groups.values()].map((g) => {
+    if (!g.texts.length) {
+      g.texts.push(g.then);
+      g.then = "";
+      g.buttons.push(`<button type="button" class="btn btn-quiet" data-show="${esc(g.printer)}">Show printer</button>`);
+    }
+    return { ...g, text: g.texts.join(", then ") };
+  });
   return items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
@@ -63,7 +78,7 @@ function itemHtml(item, now) {
   return `<li class="todo-item todo-${esc(item.kind)}" data-printer="${esc(item.printer)}">
     <div class="todo-when">${time}</div>
     <div class="todo-what"><div class="todo-text">${esc(item.text)}</div>
-      <div class="muted small">${esc(printer?.name ?? item.printer)} · ${esc(stateWords(item.kind))}</div>
+      <div class="muted small">${esc(printer?.name ?? item.printer)}${item.then ? ` · then ${esc(item.then)}` : ` · ${esc(stateWords(item.kind))}`}</div>
       <div class="todo-actions">${item.buttons.join("")}</div></div></li>`;
 }
 
@@ -84,8 +99,12 @@ export function createTodo(list, countEl, onShowPrinter) {
     if (!(changes.plan || changes.all || attentionChanged)) return;
     const now = nowMs();
     const items = [...attentionItems(), ...planItems(state.plan)];
+    const shown = items.slice(0, MAX_ITEMS).map((i) => itemHtml(i, now));
+    if (items.length > MAX_ITEMS) {
+      shown.push(`<li class="empty-note">and ${items.length - MAX_ITEMS} more later</li>`);
+    }
     const html = items.length
-      ? items.map((i) => itemHtml(i, now)).join("")
+      ? shown.join("")
       : `<li class="empty-note">Nothing to do. Every printer is busy or waiting for work.</li>`;
     if (html !== lastHtml) {
       list.innerHTML = html;

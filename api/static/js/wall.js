@@ -1,9 +1,9 @@
 // The printer wall: one card per printer. A card is built once and afterwards only the fields
 // whose values changed are written, so a wall of hundreds of printers stays cheap to update.
 
-import { actionButton, actionsFor } from "./actions.js";
+import { printerButtons } from "./actions.js";
 import { keyed } from "./api.js";
-import { duration, esc, natural, percent, stateWords, temp } from "./format.js";
+import { duration, natural, percent, stateWords, temp } from "./format.js";
 import { state } from "./store.js";
 
 const CARD_HTML = `
@@ -133,12 +133,7 @@ function updateCard(card, p) {
     card.bedClear.textContent = v ? "Bed clear" : "Bed not clear";
     card.bedClear.classList.toggle("warn", !v);
   });
-  const acts = actionsFor(p);
-  put(card, "actions", acts.join(","), () => {
-    card.actions.innerHTML = acts
-      .map((a) => actionButton(a, { printer: esc(p.id), primary: a === "bed_cleared" || a === "resume" }))
-      .join("");
-  });
+  put(card, "actions", printerButtons(p), (v) => (card.actions.innerHTML = v));
 }
 
 /** The printer wall view over `root`, with a filter (state set + search text). */

@@ -1,0 +1,176 @@
+"""The operator dashboard in Debian's Chromium against a real ``slicefarm serve`` (demo farm).
+
+The tests of this module share one tab (see conftest) and run in file order: the wall, the
+plan, an upload that prints with moving progress, then operator actions on printers.
+Screenshots land in tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CUBE = Path(__file__).resolve().parents[2] / "samples" / "models" / "xyz_cube_20mm.stl"
+UPLOAD_NAME = "dashboard_cube.stl"
+SECOND_MS = 1000
+
+
+def card(page, printer_id: str):
+    return page.locator(f'.card[data-printer="{printer_id}"]')
+
+
+def test_dashboard_files_need_no_key_but_data_does(farm):
+    assert httpx.get(f"{farm.url}/", timeout=5).headers["content-type"].startswith("text/html")
+    script = httpx.get(f"{farm.url}/static/js/main.js", timeout=5)
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert httpx.get(f"{farm.url}/static/../dashboard.py", timeout=5).status_code == 404
+    assert httpx.get(f"{farm.url}/static/%2e%2e/dashboard.py", timeout=5).status_code == 404
+    assert httpx.get(f"{farm.url}/api/printers", timeout=5).status_code in (401, 403)
+
+
+def test_without_a_key_the_login_shows_and_no_data(browser, farm, artifacts):
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    tab = context.new_page()
+    data_calls: list[str] = []
+    tab.on("request", lambda r: data_calls.append(r.url) if "/api/" in r.url else None)
+    tab.goto(f"{farm.url}/")
+    tab.locator("#login-key").wait_for()
+    assert tab.locator(".card").count() == 0
+    assert data_calls == []
+    tab.fill("#login-key", "not-the-key")
+    tab.click("#login-form button[type=submit]")
+    tab.locator("#login-error", has_text="refused").wait_for()
+    tab.screenshot(path=str(artifacts / "dashboard-login-refused.png"))
+    assert tab.locator("#app").is_hidden()
+    tab.fill("#login-key", farm.key)
+    tab.click("#login-form button[type=submit]")
+    tab.locator(".card").first.wait_for()
+    context.close()
+
+
+def test_kiosk_link_shows_every_printer_and_hides_the_key(page, farm, artifacts):
+    printers = farm.get("/api/printers")["printers"]
+    assert printers
+    page.locator(".card").nth(len(printers) - 1).wait_for()
+    assert page.locator(".card").count() == len(printers)
+    assert farm.key not in page.url
+    for printer in printers:
+        shown = card(page, printer["id"])
+        assert shown.locator(".card-name").inner_text() == printer["name"]
+        assert shown.get_attribute("data-state") == printer["state"]
+    page.locator("#live[data-status=live]").wait_for()
+    page.screenshot(path=str(artifacts / "dashboard-wall.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_gantt_has_one_row_per_printer(page, farm):
+    printers = farm.get("/api/printers")["printers"]
+    page.locator(".gantt-row").first.wait_for()
+    rows = page.locator(".gantt-row")
+    assert rows.count() == len(printers)
+    assert {rows.nth(i).get_attribute("data-printer") for i in range(rows.count())} == {
+        p["id"] for p in printers
+    }
+    assert page.locator(".gantt-body .now-line").count() == 1
+
+
+def test_a_file_that_is_no_part_is_refused_in_words(page):
+    page.set_input_files(
+        "#upload input[type=file]",
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}],
+    )
+    message = page.locator(".staged-rejected .staged-msg")
+    assert "notes.txt is not a part" in message.inner_text()
+    page.click(".staged-rejected [data-remove]")
+    assert page.locator(".staged-item").count() == 0
+
+
+def printing_card(page, name: str):
+    return page.locator(".card[data-state=printing]", has=page.locator(".card-part", has_text=name))
+
+
+def progress_of(locator) -> float:
+    return float(locator.locator(".progress").get_attribute("data-progress") or 0)
+
+
+def require_a_connected_printer(farm) -> None:
+    printers = farm.get("/api/printers")["printers"]
+    if all(p["state"] == "offline" for p in printers):
+        pytest.skip(f"no demo printer is connected yet: {printers[0]['message']}")
+
+
+def job_error(farm, name: str) -> str | None:
+    jobs = [j for j in farm.get("/api/jobs")["jobs"] if j["name"] == name]
+    return jobs[0]["error"] if jobs and jobs[0]["state"] == "failed" else None
+
+
+def test_upload_goes_to_queue_then_prints_with_moving_progress(page, farm, artifacts):
+    require_a_connected_printer(farm)
+    page.set_input_files(
+        "#upload input[type=file]",
+        files=[{"name": UPLOAD_NAME, "mimeType": "model/stl", "buffer": CUBE.read_bytes()}],
+    )
+    page.fill("#upload input[name=color]", "black")
+    page.fill("#upload input[name=material]", "PLA")
+    page.click("#upload button[type=submit]")
+    row = page.locator("#queue-body tr", has_text=UPLOAD_NAME)
+    row.wait_for(timeout=20 * SECOND_MS)
+    page.screenshot(path=str(artifacts / "dashboard-uploaded.png"), full_page=True)
+
+    busy = printing_card(page, UPLOAD_NAME)
+    deadline = time.monotonic() + 90
+    while busy.count() == 0 and time.monotonic() < deadline:
+        error = job_error(farm, UPLOAD_NAME)
+        assert error is None, f"the job failed: {error}"
+        page.wait_for_timeout(1000)
+    assert busy.count() > 0, f"{UPLOAD_NAME} never showed printing on a card"
+    first = progress_of(busy.first)
+    deadline = time.monotonic() + 30
+    while progress_of(busy.first) <= first and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    assert progress_of(busy.first) > first, "the card's progress did not move"
+    assert busy.first.locator(".card-preview").get_attribute("src"), "no preview on the card"
+    page.locator(".gantt-row .bar").first.wait_for(timeout=10 * SECOND_MS)
+    page.screenshot(path=str(artifacts / "dashboard-printing.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_pause_and_resume_buttons_change_the_printer_state(page, farm, artifacts):
+    busy = printing_card(page, UPLOAD_NAME)
+    if busy.count() == 0:
+        pytest.skip("no card prints the uploaded part (finished already, or it never started)")
+    printer_id = busy.first.get_attribute("data-printer")
+    target = card(page, printer_id)
+    target.get_by_role("button", name="Pause").click()
+    page.locator(f'.card[data-printer="{printer_id}"][data-state=paused]').wait_for(
+        timeout=20 * SECOND_MS
+    )
+    assert farm.get(f"/api/printers/{printer_id}")["state"] == "paused"
+    page.screenshot(path=str(artifacts / "dashboard-paused.png"), full_page=True)
+    target.get_by_role("button", name="Resume").click()
+    page.locator(f'.card[data-printer="{printer_id}"][data-state=printing]').wait_for(
+        timeout=20 * SECOND_MS
+    )
+
+
+def test_maintenance_button_takes_an_idle_printer_out_and_back(page, farm):
+    idle = [p for p in farm.get("/api/printers")["printers"] if p["state"] == "idle"]
+    if not idle:
+        pytest.skip("no idle printer in the demo farm right now")
+    printer_id = idle[0]["id"]
+    target = card(page, printer_id)
+    target.get_by_role("button", name="Maintenance").click()
+    page.locator(f'.card[data-printer="{printer_id}"][data-state=maintenance]').wait_for(
+        timeout=10 * SECOND_MS
+    )
+    target.get_by_role("button", name="Back in service").click()
+    page.locator(f'.card[data-printer="{printer_id}"][data-state=idle]').wait_for(
+        timeout=10 * SECOND_MS
+    )
+    assert page.errors == []
