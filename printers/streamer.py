@@ -1,0 +1,321 @@
+"""Flow control without I/O: numbering, ok-window, resends and timeouts (P3–P21).
+
+The :class:`Streamer` is fed responses and clock ticks and answers with the lines to write.
+It numbers every line it sends (``N<n> <cmd>*<cs>``) except the timeout tickle, keeps the last
+``history_lines`` framed lines for resends, never has more than ``window_lines`` commands
+without an ``ok``, swallows the ``ok`` that follows a ``Resend:``, ignores a request for the
+line it has not sent yet, treats silence past the communication timeout as a lost ``ok`` and
+tickles the printer with ``M105``, and exempts long-running commands (G28, M109, ...) from it.
+
+It is not thread-safe; the I/O worker holds a lock around every call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from gcode.framing import clean_command, command_code, frame, reset_line
+from printers.errors import ProtocolError
+
+__all__ = ["LONG_RUNNING_CODES", "Streamer", "StreamerSettings"]
+
+log = logging.getLogger(__name__)
+
+# P20: exempt from the communication timeout while they run.
+LONG_RUNNING_CODES = frozenset(
+    {"G4", "G28", "G29", "G30", "G32", "M400", "M226", "M600", "M109", "M190", "M191", "M303"}
+)
+TICKLE = "M105"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamerSettings:
+    """Flow-control knobs (defaults follow OctoPrint, P8, P16, P18, P20)."""
+
+    window_lines: int = 1
+    history_lines: int = 50
+    communication_timeout_s: float = 10.0
+    max_consecutive_timeouts: int = 5
+    max_identical_resends: int = 10
+    resend_warn_ratio: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.window_lines < 1 or self.history_lines < self.window_lines:
+            raise ValueError("need window_lines >= 1 and history_lines >= window_lines")
+        if self.communication_timeout_s <= 0:
+            raise ValueError("communication_timeout_s must be > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    number: int | None
+    code: str
+    is_job: bool
+
+
+class Streamer:
+    """Line numbering and flow control for one printer (see the module docstring)."""
+
+    def __init__(self, settings: StreamerSettings | None = None) -> None:
+        self.settings = settings or StreamerSettings()
+        self.next_number = 1
+        self.halted = False
+        self.job_paused = False
+        self.resends = 0
+        self.lines_sent = 0
+        self.job_lines_sent = 0
+        self.timeouts = 0
+        self._history: dict[int, str] = {}
+        self._history_order: deque[int] = deque()
+        self._in_flight: deque[_Sent] = deque()
+        self._priority: deque[str] = deque()
+        self._job: Iterator[str] | None = None
+        self._job_exhausted = False
+        self._resend_cursor: int | None = None
+        self._swallow_oks = 0
+        self._last_request: int | None = None
+        self._expected_repeats = 0
+        self._identical_requests = 0
+        self._reset_number: int | None = None
+        self._last_activity = 0.0
+        self._warned_ratio = False
+
+    # ----------------------------------------------------------------- queries
+    @property
+    def in_flight(self) -> int:
+        """Commands sent and not yet acknowledged."""
+        return len(self._in_flight)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight, nothing queued, no resend pending."""
+        return not self._in_flight and not self._priority and self._resend_cursor is None
+
+    @property
+    def job_active(self) -> bool:
+        return self._job is not None
+
+    @property
+    def job_complete(self) -> bool:
+        """The job's lines are all sent and acknowledged."""
+        return self._job is not None and self._job_exhausted and self.idle
+
+    @property
+    def long_running_in_flight(self) -> bool:
+        return any(sent.code in LONG_RUNNING_CODES for sent in self._in_flight)
+
+    def deadline(self) -> float | None:
+        """When silence becomes a timeout; None while nothing waits for an ``ok`` (P20)."""
+        if not self._in_flight or self.halted or self.long_running_in_flight:
+            return None
+        return self._last_activity + self.settings.communication_timeout_s
+
+    # ----------------------------------------------------------------- commands
+    def hello(self, now: float) -> str:
+        """The reset line sent on connect and before a job (P6): ``N0 M110 N0*125``."""
+        return self._send_reset(now)
+
+    def start_job(self, commands: Iterator[str], now: float) -> list[str]:
+        """Reset numbering (P6, P7) and start feeding ``commands`` (raw G-code lines)."""
+        self._job = commands
+        self._job_exhausted = False
+        self.job_lines_sent = 0
+        self.job_paused = False
+        self._priority.appendleft("\0reset")
+        return self.pump(now)
+
+    def finish_job(self) -> None:
+        """Forget the finished (or cancelled) job."""
+        self._job = None
+        self._job_exhausted = False
+
+    def cancel_job(self) -> None:
+        """Stop feeding job lines and drop queued commands; lines in flight still get acks."""
+        self._job = None
+        self._priority.clear()
+        self._resend_cursor = None
+
+    def enqueue(self, command: str, now: float, *, first: bool = False) -> list[str]:
+        """Queue a control command ahead of job lines; returns lines to write now."""
+        cleaned = clean_command(command)
+        if cleaned:
+            if first:
+                self._priority.appendleft(cleaned)
+            else:
+                self._priority.append(cleaned)
+        return self.pump(now)
+
+    def halt(self) -> None:
+        """Never send anything again (fatal firmware error, emergency stop)."""
+        self.halted = True
+        self._priority.clear()
+        self._job = None
+
+    # ----------------------------------------------------------------- responses
+    def on_activity(self, now: float) -> None:
+        """Any line from the firmware resets the communication timeout (P19)."""
+        self._last_activity = now
+
+    def on_ok(self, now: float) -> list[str]:
+        """An ``ok``: acknowledge the oldest command in flight (P8) unless swallowed (P14)."""
+        self._last_activity = now
+        self.timeouts = 0
+        if self._swallow_oks:
+            self._swallow_oks -= 1
+            return self.pump(now)
+        if self._in_flight:
+            sent = self._in_flight.popleft()
+            if sent.number is not None and sent.number == self._reset_number:
+                self._reset_number = None
+            if sent.number is not None:
+                self._expected_repeats = 0
+                if sent.number == self._last_request:
+                    self._identical_requests = 0
+        return self.pump(now)
+
+    def on_no_line_number(self, now: float) -> list[str]:
+        """P17: ``No Line Number with checksum`` counts as the ``ok``."""
+        return self.on_ok(now)
+
+    def on_resend(self, number: int, now: float) -> list[str]:
+        """Handle ``Resend: <number>`` (P13–P16)."""
+        self._last_activity = now
+        repeated = number == self._last_request
+        self._count_identical(number)
+        self._swallow_oks += 1
+        if number >= self.next_number:
+            if self._reset_number is None and number == self.next_number:
+                log.debug("ignoring resend of unsent line %d (P15)", number)
+                return self.pump(now)
+            return self._recover_lost_reset(number, now)
+        if number not in self._history:
+            raise ProtocolError(f"firmware asks for line {number}, which is no longer kept")
+        if self._expected_repeats and repeated:
+            self._expected_repeats -= 1  # P16: caused by a line already in flight
+            return self.pump(now)
+        self.resends += 1
+        self._check_ratio()
+        self._resend_cursor = number
+        self._expected_repeats = sum(
+            1 for sent in self._in_flight if sent.number is not None and sent.number > number
+        )
+        self._in_flight.clear()
+        return self.pump(now)
+
+    def on_tick(self, now: float) -> list[str]:
+        """Check the timeout: silence counts as a lost ``ok``; tickle with M105 (P21)."""
+        deadline = self.deadline()
+        if deadline is None or now < deadline:
+            return []
+        self.timeouts += 1
+        if self.timeouts > self.settings.max_consecutive_timeouts:
+            raise ProtocolError(
+                f"printer does not answer ({self.timeouts} timeouts of "
+                f"{self.settings.communication_timeout_s:g} s)"
+            )
+        log.info("timeout %d: treating silence as a lost ok", self.timeouts)
+        self._in_flight.clear()
+        self._swallow_oks = 0
+        self._last_activity = now
+        self._in_flight.append(_Sent(None, TICKLE, False))
+        return [TICKLE]
+
+    # ----------------------------------------------------------------- sending
+    def pump(self, now: float) -> list[str]:
+        """Fill the window: resends first, then control commands, then job lines."""
+        out: list[str] = []
+        while not self.halted and len(self._in_flight) < self.settings.window_lines:
+            line = self._next_line(now)
+            if line is None:
+                break
+            out.append(line)
+        if out:
+            self.lines_sent += len(out)
+            if len(self._in_flight) == len(out):
+                self._last_activity = now
+        return out
+
+    def _next_line(self, now: float) -> str | None:
+        if self._resend_cursor is not None:
+            number = self._resend_cursor
+            self._resend_cursor = number + 1 if number + 1 < self.next_number else None
+            text = self._history[number]
+            self._in_flight.append(_Sent(number, command_code(text.split(" ", 1)[1]), False))
+            return text
+        if self._priority:
+            command = self._priority.popleft()
+            if command == "\0reset":
+                return self._send_reset(now)
+            return self._send_numbered(command, is_job=False)
+        if self._job is not None and not self.job_paused and not self._job_exhausted:
+            for raw in self._job:
+                command = clean_command(raw)
+                if command:
+                    self.job_lines_sent += 1
+                    return self._send_numbered(command, is_job=True)
+            self._job_exhausted = True
+        return None
+
+    def _send_numbered(self, command: str, *, is_job: bool) -> str:
+        number = self.next_number
+        self.next_number += 1
+        text = frame(number, command.replace("*", ""))
+        self._remember(number, text)
+        self._in_flight.append(_Sent(number, command_code(command), is_job))
+        return text
+
+    def _send_reset(self, now: float) -> str:
+        text = reset_line(0)
+        self._in_flight.clear()
+        self._swallow_oks = 0
+        self._history.clear()
+        self._history_order.clear()
+        self._resend_cursor = None
+        self.next_number = 1
+        self._reset_number = 0
+        self._remember(0, text)
+        self._in_flight.append(_Sent(0, "M110", False))
+        self._last_activity = now
+        return text
+
+    def _remember(self, number: int, text: str) -> None:
+        self._history[number] = text
+        self._history_order.append(number)
+        while len(self._history_order) > self.settings.history_lines:
+            self._history.pop(self._history_order.popleft(), None)
+
+    def _recover_lost_reset(self, number: int, now: float) -> list[str]:
+        """The firmware wants a line past ours: it never got our M110; resend it and line 1+."""
+        if 0 not in self._history:
+            raise ProtocolError(f"firmware asks for line {number}, beyond {self.next_number - 1}")
+        log.info("firmware missed the line-number reset; resending it")
+        self.resends += 1
+        self._resend_cursor = 0
+        self._reset_number = 0
+        self._in_flight.clear()
+        return self.pump(now)
+
+    def _count_identical(self, number: int) -> None:
+        if number == self._last_request:
+            self._identical_requests += 1
+        else:
+            self._last_request, self._identical_requests = number, 1
+        if self._identical_requests > self.settings.max_identical_resends:
+            raise ProtocolError(
+                f"communication stuck: line {number} requested "
+                f"{self._identical_requests} times in a row"
+            )
+
+    def _check_ratio(self) -> None:
+        if self._warned_ratio or self.lines_sent < 100:
+            return
+        if self.resends / self.lines_sent > self.settings.resend_warn_ratio:
+            self._warned_ratio = True
+            log.warning(
+                "%d resends for %d lines sent: check the cable and baud rate (P18)",
+                self.resends,
+                self.lines_sent,
+            )
