@@ -1,0 +1,292 @@
+"""What a G-code file asks of the farm: size, material, time, temperatures, commands.
+
+``analyze`` parses the file once, resolves its moves, runs the time estimate for
+the given printer (the default printer when none is given), and reads the
+slicer's own comments.  The result is a frozen :class:`Analysis`; its
+``to_json()`` is what ``slicefarm analyze --json`` prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gcode.errors import GcodeError, NotGcodeError
+from gcode.estimate import estimate_parsed
+from gcode.metadata import slicer_info
+from gcode.motion import Moves, resolve_moves
+from gcode.parse import ParsedGcode, parse
+from gcode.progress import has_m73
+from gcode.thumbnail import extract_thumbnails
+from printers.profiles import (
+    MaterialProfile,
+    PrinterProfile,
+    load_material,
+    load_printer,
+)
+
+logger = logging.getLogger(__name__)
+
+Bbox = tuple[tuple[float, float, float], tuple[float, float, float]]
+MAX_REPORTED_ISSUES = 20
+LAYER_Z_DECIMALS = 3
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything ``slicefarm analyze`` reports about one G-code file (units in names)."""
+
+    source: str | None
+    lines: int
+    layers: int
+    layer_height_mm: float | None
+    first_layer_height_mm: float | None
+    bbox_mm: Bbox | None
+    bbox_all_mm: Bbox | None
+    filament_mm: float
+    filament_g: float
+    filament_cost: float
+    filament_diameter_mm: float
+    estimated_time_s: float
+    slicer: str | None
+    slicer_version: str | None
+    slicer_estimated_time_s: float | None
+    slicer_filament_mm: float | None
+    first_layer_nozzle_temp_c: float | None
+    first_layer_bed_temp_c: float | None
+    max_nozzle_temp_c: float | None
+    max_bed_temp_c: float | None
+    nozzle_diameter_mm: float | None
+    stated_filament_diameter_mm: float | None
+    flavor: str | None
+    max_extrude_speed_mm_s: float | None
+    max_travel_speed_mm_s: float | None
+    retractions: int
+    tool_changes: int
+    tools: tuple[int, ...]
+    commands: tuple[str, ...]
+    extended_commands: tuple[str, ...]
+    has_m73: bool
+    thumbnails: tuple[tuple[int, int, str], ...]
+    printer: str
+    material: str
+    issues: tuple[str, ...] = field(default=())
+    issue_count: int = 0
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict; bboxes as [[xmin,ymin,zmin],[xmax,ymax,zmax]]."""
+        out = asdict(self)
+        for key in ("bbox_mm", "bbox_all_mm"):
+            if out[key] is not None:
+                out[key] = [list(corner) for corner in out[key]]
+        out["tools"] = list(self.tools)
+        out["commands"] = list(self.commands)
+        out["extended_commands"] = list(self.extended_commands)
+        out["thumbnails"] = [{"width": w, "height": h, "format": f} for w, h, f in self.thumbnails]
+        out["issues"] = list(self.issues)
+        return out
+
+
+def read_gcode_text(source: str | Path) -> str:
+    """The text of a G-code file; NotGcodeError for binary data, GcodeError if unreadable."""
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GcodeError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    if b"\x00" in data[:65536]:
+        raise NotGcodeError("not G-code: binary data", path=path)
+    return data.decode("utf-8", "replace")
+
+
+def analyze(
+    source: str | Path,
+    *,
+    printer: PrinterProfile | None = None,
+    material: MaterialProfile | None = None,
+) -> Analysis:
+    """Analyze a G-code file (path) for scheduling and checking."""
+    text = read_gcode_text(source)
+    return analyze_text(text, printer=printer, material=material, source=str(source))
+
+
+def analyze_text(
+    text: str,
+    *,
+    printer: PrinterProfile | None = None,
+    material: MaterialProfile | None = None,
+    source: str | None = None,
+) -> Analysis:
+    """Analyze G-code given as text; ``source`` names it in errors."""
+    printer = printer or load_printer()
+    material = material or load_material()
+    parsed = parse(text)
+    _require_gcode(parsed, source)
+    moves, _ = resolve_moves(parsed)
+    est = estimate_parsed(parsed, printer.limits, moves)
+    info = slicer_info(text)
+    geo = _geometry(moves)
+    diameter = info.filament_diameter_mm or printer.filament_diameter_mm
+    filament_mm = _filament_mm(moves)
+    grams = filament_mm * math.pi * (diameter / 2) ** 2 / 1000.0 * material.density_g_cm3
+    temps = _temperatures(parsed, moves)
+    tools, changes = _tools(parsed)
+    return Analysis(
+        source=source,
+        lines=parsed.n_lines,
+        layers=len(geo.layer_z),
+        layer_height_mm=geo.layer_height_mm,
+        first_layer_height_mm=geo.first_layer_height_mm,
+        bbox_mm=geo.bbox_extrude,
+        bbox_all_mm=geo.bbox_all,
+        filament_mm=round(filament_mm, 2),
+        filament_g=round(grams, 2),
+        filament_cost=round(grams / 1000.0 * material.cost_per_kg, 2),
+        filament_diameter_mm=diameter,
+        estimated_time_s=round(est.total_s, 1),
+        slicer=info.name,
+        slicer_version=info.version,
+        slicer_estimated_time_s=info.estimated_time_s,
+        slicer_filament_mm=info.filament_mm,
+        nozzle_diameter_mm=info.nozzle_diameter_mm,
+        stated_filament_diameter_mm=info.filament_diameter_mm,
+        flavor=info.flavor,
+        max_extrude_speed_mm_s=geo.max_extrude_speed,
+        max_travel_speed_mm_s=geo.max_travel_speed,
+        retractions=_retractions(parsed, moves),
+        tool_changes=changes,
+        tools=tools,
+        commands=_commands(parsed),
+        extended_commands=tuple(sorted({name for _, name in parsed.extended})),
+        has_m73=has_m73(text),
+        thumbnails=tuple((t.width, t.height, t.format) for t in extract_thumbnails(text)),
+        printer=printer.name,
+        material=material.name,
+        issues=tuple(str(i) for i in parsed.issues[:MAX_REPORTED_ISSUES]),
+        issue_count=len(parsed.issues),
+        **temps,
+    )
+
+
+def _require_gcode(parsed: ParsedGcode, source: str | None) -> None:
+    """NotGcodeError unless the text has G/M/T commands and mostly well-formed lines."""
+    commands = int(np.count_nonzero(parsed.cmd_letter))
+    if commands == 0:
+        raise NotGcodeError("not G-code: no G-code commands found", path=source)
+    if len(parsed.issues) + len(parsed.extended) > commands:
+        first = parsed.issues[0] if parsed.issues else None
+        where = f", first: {first.message}" if first else ""
+        raise NotGcodeError(
+            f"not G-code: {len(parsed.issues)} malformed lines and {len(parsed.extended)} "
+            f"unknown words against {commands} commands{where}",
+            line=first.line if first else None,
+            path=source,
+        )
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    layer_z: np.ndarray
+    layer_height_mm: float | None
+    first_layer_height_mm: float | None
+    bbox_extrude: Bbox | None
+    bbox_all: Bbox | None
+    max_extrude_speed: float | None
+    max_travel_speed: float | None
+
+
+def _bbox(points: np.ndarray) -> Bbox | None:
+    if not len(points):
+        return None
+    lo = np.round(points.min(axis=0), 3).tolist()
+    hi = np.round(points.max(axis=0), 3).tolist()
+    return (tuple(lo), tuple(hi))  # type: ignore[return-value]
+
+
+def extruding(moves: Moves) -> np.ndarray:
+    """(n,) bool: moves that extrude while moving in XY."""
+    delta = moves.delta
+    return (delta[:, 3] > 0) & ((delta[:, 0] != 0) | (delta[:, 1] != 0))
+
+
+def _geometry(moves: Moves) -> _Geometry:
+    ext = extruding(moves)
+    layer_z = np.unique(np.round(moves.end[ext, 2], LAYER_Z_DECIMALS))
+    steps = np.diff(layer_z)
+    layer_height = float(np.round(np.median(steps), 3)) if len(steps) else None
+    first_height = float(layer_z[0]) if len(layer_z) else None
+    ext_points = np.vstack([moves.start[ext, :3], moves.end[ext, :3]])
+    travel = ~ext & np.any(moves.delta[:, :3] != 0, axis=1)
+    return _Geometry(
+        layer_z=layer_z,
+        layer_height_mm=layer_height if layer_height is None else float(layer_height),
+        first_layer_height_mm=first_height,
+        bbox_extrude=_bbox(ext_points),
+        bbox_all=_bbox(moves.end[:, :3]),
+        max_extrude_speed=_max(moves.feedrate_mm_s[ext]),
+        max_travel_speed=_max(moves.feedrate_mm_s[travel]),
+    )
+
+
+def _max(values: np.ndarray) -> float | None:
+    return round(float(values.max()), 2) if len(values) else None
+
+
+def _filament_mm(moves: Moves) -> float:
+    """Filament consumed: high-water mark of the cumulative extruder position."""
+    if not len(moves):
+        return 0.0
+    net = np.cumsum(moves.delta[:, 3])
+    return float(max(net.max(), 0.0))
+
+
+def _retractions(parsed: ParsedGcode, moves: Moves) -> int:
+    """Extruder-only moves backwards, plus firmware retractions (G10)."""
+    delta = moves.delta
+    e_only = ~np.any(delta[:, :3] != 0, axis=1)
+    firmware = np.count_nonzero(parsed.is_cmd("G", 10))
+    return int(np.count_nonzero(e_only & (delta[:, 3] < 0)) + firmware)
+
+
+def _tools(parsed: ParsedGcode) -> tuple[tuple[int, ...], int]:
+    """Tools selected, and how many T commands switch to a different tool."""
+    rows = np.flatnonzero(parsed.cmd_letter == ord("T"))
+    numbers = parsed.cmd_number[rows]
+    numbers = numbers[numbers >= 0].astype(int)
+    if not len(numbers):
+        return (0,), 0
+    changes = int(np.count_nonzero(numbers[1:] != numbers[:-1]))
+    if numbers[0] != 0:
+        changes += 1
+    return tuple(sorted(set(numbers.tolist()) | {0})), changes
+
+
+def _commands(parsed: ParsedGcode) -> tuple[str, ...]:
+    """Distinct commands used, as ``G1``, ``M104``, ``T0``..."""
+    rows = parsed.cmd_letter != 0
+    pairs = np.unique(
+        np.stack([parsed.cmd_letter[rows].astype(float), parsed.cmd_number[rows]], axis=1), axis=0
+    )
+    return tuple(sorted(f"{chr(int(letter))}{number:g}" for letter, number in pairs))
+
+
+def _temperatures(parsed: ParsedGcode, moves: Moves) -> dict[str, float | None]:
+    """First-layer nozzle/bed targets (last set before the first extrusion) and maxima."""
+    ext = extruding(moves)
+    first_row = int(moves.line[ext][0]) if ext.any() else parsed.n_lines
+    s = parsed.param("S")
+    r = parsed.param("R")
+    value = np.where(np.isnan(s), r, s)
+    out: dict[str, float | None] = {}
+    for key, numbers in (("nozzle", (104.0, 109.0)), ("bed", (140.0, 190.0))):
+        rows = (parsed.cmd_letter == ord("M")) & np.isin(parsed.cmd_number, numbers)
+        rows &= ~np.isnan(value)
+        set_rows = np.flatnonzero(rows)
+        before = set_rows[(set_rows <= first_row) & (value[set_rows] > 0)]
+        out[f"first_layer_{key}_temp_c"] = float(value[before[-1]]) if len(before) else None
+        out[f"max_{key}_temp_c"] = float(value[set_rows].max()) if len(set_rows) else None
+    return out

@@ -1,0 +1,106 @@
+"""analyze(): invariants over real PrusaSlicer, CuraEngine and slicefarm files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gcode.analyze import analyze, analyze_text
+from gcode.errors import GcodeError, NotGcodeError
+from printers.profiles import load_material, load_printer
+
+REQUIRED = (
+    "layers",
+    "layer_height_mm",
+    "filament_mm",
+    "filament_g",
+    "estimated_time_s",
+    "slicer",
+    "slicer_estimated_time_s",
+    "bbox_mm",
+)
+
+
+@pytest.mark.parametrize("slicer", ["PrusaSlicer", "Cura", "slicefarm"])
+def test_real_files(fixture_paths, slicer):
+    a = analyze(fixture_paths[slicer])
+    assert a.slicer == slicer
+    # thin_walls_varying: 5 mm tall at 0.2 mm, centred on the 220 mm ender3 bed
+    assert a.layers == 25
+    assert a.layer_height_mm == pytest.approx(0.2)
+    (x0, y0, z0), (x1, y1, z1) = a.bbox_mm
+    assert z0 == pytest.approx(0.2) and z1 == pytest.approx(5.0)
+    assert 70 < x0 < x1 < 150 and 90 < y0 < y1 < 130
+    assert 380 < a.filament_mm < 440
+    # 1.75 mm PLA: 1.24 g/cm3 -> about 3 g per metre
+    assert a.filament_g == pytest.approx(a.filament_mm * 0.00298, rel=0.01)
+    assert a.first_layer_nozzle_temp_c == 210 and a.first_layer_bed_temp_c == 60
+    assert a.max_extrude_speed_mm_s == pytest.approx(50)
+    assert a.retractions > 100
+    assert a.tool_changes == 0
+    assert a.slicer_estimated_time_s == pytest.approx(a.estimated_time_s, rel=0.1)
+    assert a.issue_count == 0
+
+
+def test_filament_matches_prusaslicer_own_figure(fixture_paths):
+    a = analyze(fixture_paths["PrusaSlicer"])
+    assert a.slicer_filament_mm == 397.56
+    assert a.filament_mm == pytest.approx(397.56, abs=0.01)
+    assert a.nozzle_diameter_mm == 0.4
+    assert a.stated_filament_diameter_mm == 1.75
+    assert a.flavor == "marlin2"
+
+
+def test_json_has_the_promised_keys(fixture_paths):
+    out = analyze(fixture_paths["Cura"]).to_json()
+    for key in REQUIRED:
+        assert key in out
+    assert len(out["bbox_mm"]) == 2 and len(out["bbox_mm"][0]) == 3
+    json.dumps(out)
+
+
+def test_printer_and_material_change_time_and_cost(fixture_paths):
+    path = fixture_paths["PrusaSlicer"]
+    ender = analyze(path)
+    voron = analyze(path, printer=load_printer("voron24_300"), material=load_material("PETG"))
+    assert voron.printer == "voron24_300" and voron.material == "PETG"
+    assert voron.estimated_time_s != ender.estimated_time_s
+    assert voron.filament_mm == ender.filament_mm
+    assert voron.filament_g != ender.filament_g
+
+
+def test_synthetic_file_without_slicer_comments():
+    text = "M104 S200\nM140 S55\nG28\nG1 Z0.3 F600\nG1 X10 Y10 E1 F1200\nT1\nG1 X20 E2\nT0\n"
+    a = analyze_text(text)
+    assert a.slicer is None and a.slicer_estimated_time_s is None
+    assert a.to_json()["slicer_estimated_time_s"] is None
+    assert a.layers == 1 and a.layer_height_mm is None
+    assert a.bbox_mm == ((0.0, 0.0, 0.3), (20.0, 10.0, 0.3))
+    assert a.tools == (0, 1) and a.tool_changes == 2
+    assert a.filament_mm == 2
+    assert a.first_layer_nozzle_temp_c == 200 and a.first_layer_bed_temp_c == 55
+
+
+def test_relative_e_and_retractions_count_filament_once():
+    text = "M83\nG1 X10 E5 F600\nG1 E-2\nG1 X20\nG1 E2\nG1 X30 E5\nG1 E-2\n"
+    a = analyze_text(text)
+    assert a.filament_mm == 10
+    assert a.retractions == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00\x01\x02binary", b"hello world\n", b"solid cube\n facet normal 0 0 1\n", b""],
+)
+def test_not_gcode_is_refused(tmp_path, content):
+    path = tmp_path / "x.gcode"
+    path.write_bytes(content)
+    with pytest.raises(NotGcodeError) as info:
+        analyze(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_names_it(tmp_path):
+    with pytest.raises(GcodeError, match=r"missing\.gcode"):
+        analyze(tmp_path / "missing.gcode")
