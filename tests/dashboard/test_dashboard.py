@@ -80,11 +80,16 @@ def test_gantt_has_one_row_per_printer(page, farm):
     assert page.locator(".gantt-body .now-line").count() == 1
 
 
-def test_a_file_that_is_no_part_is_refused_in_words(page):
-    page.set_input_files(
-        "#upload input[type=file]",
-        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}],
-    )
+DROP_FILES = """([name, text]) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], name));
+    return transfer;
+}"""
+
+
+def test_a_dropped_file_that_is_no_part_is_refused_in_words(page):
+    transfer = page.evaluate_handle(DROP_FILES, ["notes.txt", "hello"])
+    page.dispatch_event("#upload .dropzone", "drop", {"dataTransfer": transfer})
     message = page.locator(".staged-rejected .staged-msg")
     assert "notes.txt is not a part" in message.inner_text()
     page.click(".staged-rejected [data-remove]")
@@ -174,3 +179,27 @@ def test_maintenance_button_takes_an_idle_printer_out_and_back(page, farm):
         timeout=10 * SECOND_MS
     )
     assert page.errors == []
+
+
+def test_queue_cancel_asks_once_more_then_retry_requeues(page, farm, artifacts):
+    rows = page.locator("#queue-body tr", has_text=UPLOAD_NAME)
+    if rows.count() == 0:
+        pytest.skip("the upload test did not queue a job")
+    page.check("#show-finished")
+    row = rows.first
+    job_id = row.get_attribute("data-job")
+    if farm.get(f"/api/jobs/{job_id}")["state"] in ("done", "cancelled", "failed"):
+        pytest.skip(f"{job_id} is over already; nothing to cancel")
+    cancel = row.get_by_role("button", name="Cancel")
+    cancel.click()
+    assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled", "one click cancelled"
+    row.get_by_role("button", name="Sure?").click()
+    page.locator(f'#queue-body tr[data-job="{job_id}"][data-state=cancelled]').wait_for(
+        timeout=10 * SECOND_MS
+    )
+    page.screenshot(path=str(artifacts / "dashboard-cancelled.png"), full_page=True)
+    row.get_by_role("button", name="Retry").click()
+    page.locator(f'#queue-body tr[data-job="{job_id}"]:not([data-state=cancelled])').wait_for(
+        timeout=10 * SECOND_MS
+    )
+    assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled"

@@ -56,15 +56,19 @@ function ticks(win, stepMs) {
 
 function axisSvg(width, win, x, stepMs, now) {
   const parts = [`<svg class="gantt-axis" width="${width}" height="${AXIS_H}" role="presentation">`];
+  const nowX = Number(x(now));
   for (const t of ticks(win, stepMs)) {
     const midnight = new Date(t).getHours() === 0 && new Date(t).getMinutes() === 0;
     const label = midnight || stepMs >= 86_400_000 ? day(t) : clock(t);
     parts.push(`<line class="tick" x1="${x(t)}" x2="${x(t)}" y1="${AXIS_H - 6}" y2="${AXIS_H}"/>`);
+    // The "now" label wins over a tick label it would overlap.
+    const dx = Number(x(t)) - nowX;
+    if (dx > -36 && dx < 64) continue;
     parts.push(`<text class="${midnight ? "tick-day" : "tick-label"}" x="${x(t) + 3}" y="${AXIS_H - 10}">${esc(label)}</text>`);
   }
   parts.push(`<text class="axis-title" x="8" y="${AXIS_H - 10}">Printer</text>`);
   parts.push(`<line class="now-line" x1="${x(now)}" x2="${x(now)}" y1="0" y2="${AXIS_H}"/>`);
-  parts.push(`<text class="now-label" x="${x(now) + 3}" y="10">now</text>`);
+  parts.push(`<text class="now-label" x="${nowX + 4}" y="${AXIS_H - 10}">now ${esc(clock(now))}</text>`);
   parts.push("</svg>");
   return parts.join("");
 }

@@ -115,6 +115,36 @@ function headerView(wall) {
   };
 }
 
+const DENSITY_KEY = "slicefarm.density";
+const COMPACT_FROM_PRINTERS = 48;
+
+/** Cards or compact tiles: the operator's choice, else compact for large farms. */
+function densityControl() {
+  const wall = $("wall");
+  const apply = (density) => {
+    wall.classList.toggle("compact", density === "compact");
+    $("density-cards").setAttribute("aria-pressed", String(density !== "compact"));
+    $("density-compact").setAttribute("aria-pressed", String(density === "compact"));
+  };
+  for (const density of ["cards", "compact"]) {
+    $(`density-${density}`).addEventListener("click", () => {
+      localStorage.setItem(DENSITY_KEY, density);
+      apply(density);
+    });
+  }
+  wall.addEventListener("click", (event) => {
+    if (!wall.classList.contains("compact") || event.target.closest("button")) return;
+    event.target.closest(".card")?.classList.toggle("open");
+  });
+  let decided = false;
+  return (changes) => {
+    if (decided || !changes.all || !state.printers.size) return;
+    decided = true;
+    const many = state.printers.size >= COMPACT_FROM_PRINTERS;
+    apply(localStorage.getItem(DENSITY_KEY) ?? (many ? "compact" : "cards"));
+  };
+}
+
 function showPrinter(id) {
   const card = document.querySelector(`.card[data-printer="${CSS.escape(id)}"]`);
   if (!card) return;
@@ -131,6 +161,7 @@ function startViews() {
   const queue = createQueue($("queue-body"), $("queue-count"), () => $("show-finished").checked);
   const todo = createTodo($("todo"), $("todo-count"), showPrinter);
   addView(headerView(wall));
+  addView(densityControl());
   addView(wall.render);
   addView(gantt.render);
   addView(todo.render);

@@ -104,7 +104,7 @@ function updateCard(card, p) {
   });
   const progress = c ? percent(c.progress) : "";
   put(card, "progress", progress, (v) => {
-    card.fill.style.width = v || "0%";
+    card.fill.style.transform = `scaleX(${c ? Math.max(0, Math.min(1, c.progress)) : 0})`;
     card.bar.hidden = !v;
     card.bar.dataset.progress = c ? String(c.progress) : "";
   });
