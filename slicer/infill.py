@@ -1,0 +1,106 @@
+"""Infill patterns: families of lines clipped to a region.
+
+Every pattern is built from straight parallel lines on a grid fixed to the bed origin (so
+layers line up) or, for gyroid, from sampled wave lines; clipping is one vectorized shapely
+intersection.  Lines come back as open polylines ((n, 2) float64, mm), in scan order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+
+from slicer.settings import InfillPattern
+
+# Gyroid waves are sampled this often along their length, mm.
+GYROID_STEP_MM = 0.4
+
+
+def _rotate(points: np.ndarray, angle_rad: float) -> np.ndarray:
+    """(n, 2) points rotated counter-clockwise about the origin."""
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return points @ np.array([[c, s], [-s, c]])
+
+
+def parallel_lines(
+    region: shapely.Geometry, angle_deg: float, spacing_mm: float
+) -> list[np.ndarray]:
+    """Lines at ``angle_deg`` every ``spacing_mm``, clipped to ``region``: (2+, 2) polylines."""
+    if region.is_empty or spacing_mm <= 0:
+        return []
+    angle = math.radians(angle_deg)
+    local = shapely.transform(region, lambda p: _rotate(p, -angle))
+    minx, miny, maxx, maxy = local.bounds
+    k = np.arange(math.ceil(miny / spacing_mm), math.floor(maxy / spacing_mm) + 1)
+    if len(k) == 0:
+        return []
+    y = k * spacing_mm
+    coords = np.empty((len(k), 2, 2))
+    coords[:, 0, 0], coords[:, 1, 0] = minx - 1.0, maxx + 1.0
+    coords[:, :, 1] = y[:, None]
+    return _clip(shapely.linestrings(coords), local, angle)
+
+
+def wave_lines(region: shapely.Geometry, spacing_mm: float, z_mm: float) -> list[np.ndarray]:
+    """Gyroid-like infill: the z-section of a gyroid approximated by phase-shifted sine waves."""
+    if region.is_empty:
+        return []
+    period = 2.0 * spacing_mm
+    phase = 2.0 * math.pi * z_mm / period
+    vertical = math.sin(phase) ** 2 > 0.5
+    angle = math.pi / 2.0 if vertical else 0.0
+    local = shapely.transform(region, lambda p: _rotate(p, -angle))
+    minx, miny, maxx, maxy = local.bounds
+    k = np.arange(math.floor(miny / spacing_mm) - 1, math.ceil(maxy / spacing_mm) + 2)
+    x = np.arange(minx - GYROID_STEP_MM, maxx + 2 * GYROID_STEP_MM, GYROID_STEP_MM)
+    amplitude = spacing_mm / 2.0 * abs(math.cos(phase)) + 0.1 * spacing_mm
+    wave = amplitude * np.sin(2.0 * math.pi * x / period + phase)
+    coords = np.empty((len(k), len(x), 2))
+    coords[:, :, 0] = x
+    coords[:, :, 1] = k[:, None] * spacing_mm + wave[None, :]
+    return _clip(shapely.linestrings(coords), local, angle)
+
+
+def _clip(lines: np.ndarray, local: shapely.Geometry, angle_rad: float) -> list[np.ndarray]:
+    clipped = shapely.intersection(lines, local)
+    parts = shapely.get_parts(clipped)
+    parts = parts[shapely.get_type_id(parts) == 1]
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    if len(coords) == 0:
+        return []
+    coords = _rotate(coords, angle_rad)
+    cuts = np.flatnonzero(np.diff(index)) + 1
+    return [c for c in np.split(coords, cuts) if len(c) >= 2]
+
+
+def solid_lines(region: shapely.Geometry, spacing_mm: float, layer_index: int) -> list[np.ndarray]:
+    """Solid infill: lines one spacing apart, at +45° and -45° on alternate layers."""
+    return parallel_lines(region, 45.0 if layer_index % 2 == 0 else -45.0, spacing_mm)
+
+
+def sparse_lines(
+    region: shapely.Geometry,
+    pattern: InfillPattern,
+    density: float,
+    spacing_mm: float,
+    layer_index: int,
+    z_mm: float,
+) -> list[np.ndarray]:
+    """Sparse infill of ``density`` (0..1; 1 = solid) with the given pattern."""
+    if density <= 0 or region.is_empty:
+        return []
+    if density >= 0.999:
+        return solid_lines(region, spacing_mm, layer_index)
+    gap = spacing_mm / density
+    if pattern is InfillPattern.LINES:
+        return parallel_lines(region, 45.0 if layer_index % 2 == 0 else -45.0, gap)
+    if pattern is InfillPattern.GRID:
+        return parallel_lines(region, 45.0, 2 * gap) + parallel_lines(region, -45.0, 2 * gap)
+    if pattern is InfillPattern.TRIANGLES:
+        out: list[np.ndarray] = []
+        for angle in (0.0, 60.0, 120.0):
+            out += parallel_lines(region, angle, 3 * gap)
+        return out
+    return wave_lines(region, gap, z_mm)

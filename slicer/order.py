@@ -1,0 +1,117 @@
+"""Print order inside a layer: nearest-neighbour chaining, seams, joining infill lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from slicer.settings import SeamPosition
+
+
+def nearest_order(
+    starts: np.ndarray, ends: np.ndarray, start_xy: np.ndarray, reversible: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy nearest-neighbour tour over paths.
+
+    starts, ends : (n, 2) float64, mm, first/last point of each path
+    Returns (order (n,) int64, flipped (n,) bool): visit path order[i], reversed if flipped[i].
+    """
+    n = len(starts)
+    order = np.empty(n, dtype=np.int64)
+    flipped = np.zeros(n, dtype=bool)
+    done = np.zeros(n, dtype=bool)
+    cur = np.asarray(start_xy, dtype=np.float64)
+    for i in range(n):
+        ds = ((starts - cur) ** 2).sum(axis=1)
+        ds[done] = np.inf
+        k = int(np.argmin(ds))
+        best = ds[k]
+        flip = False
+        if reversible:
+            de = ((ends - cur) ** 2).sum(axis=1)
+            de[done] = np.inf
+            ke = int(np.argmin(de))
+            if de[ke] < best:
+                k, flip = ke, True
+        order[i], flipped[i], done[k] = k, flip, True
+        cur = starts[k] if flip else ends[k]
+    return order, flipped
+
+
+def order_lines(lines: list[np.ndarray], start_xy: np.ndarray) -> list[np.ndarray]:
+    """Open polylines in nearest-neighbour order, each possibly reversed."""
+    if not lines:
+        return []
+    starts = np.array([line[0] for line in lines])
+    ends = np.array([line[-1] for line in lines])
+    order, flipped = nearest_order(starts, ends, start_xy, reversible=True)
+    return [lines[k][::-1] if f else lines[k] for k, f in zip(order, flipped, strict=True)]
+
+
+def join_lines(
+    lines: list[np.ndarray], region: shapely.Geometry, max_gap_mm: float
+) -> list[np.ndarray]:
+    """Merge consecutive polylines whose connecting segment is short and inside ``region``."""
+    if len(lines) < 2:
+        return lines
+    a = np.array([line[-1] for line in lines[:-1]])
+    b = np.array([line[0] for line in lines[1:]])
+    gap = np.hypot(*(b - a).T)
+    near = np.flatnonzero(gap <= max_gap_mm)
+    ok = np.zeros(len(gap), dtype=bool)
+    if len(near):
+        connectors = shapely.linestrings(np.stack([a[near], b[near]], axis=1))
+        shapely.prepare(region)
+        ok[near] = shapely.covers(region, connectors)
+    out = [lines[0]]
+    for line, joined in zip(lines[1:], ok, strict=True):
+        if joined:
+            out[-1] = np.vstack([out[-1], line])
+        else:
+            out.append(line)
+    return out
+
+
+def seam_index(ring: np.ndarray, mode: SeamPosition, current_xy: np.ndarray) -> int:
+    """Index of the seam vertex of a ring ((n, 2) float64, mm)."""
+    if mode is SeamPosition.NEAREST:
+        return int(np.argmin(((ring - current_xy) ** 2).sum(axis=1)))
+    # Rear (and aligned): the vertex furthest back (max y), leftmost among ties.
+    score = ring[:, 1] - 1e-3 * ring[:, 0]
+    return int(np.argmax(np.round(score, 6)))
+
+
+def loop_from_seam(ring: np.ndarray, seam: int) -> np.ndarray:
+    """The ring rotated to start at ``seam`` and closed: (n + 1, 2) float64, mm."""
+    rolled = np.roll(ring, -seam, axis=0)
+    return np.vstack([rolled, rolled[:1]])
+
+
+def order_loops_index(
+    rings: list[np.ndarray], mode: SeamPosition, start_xy: np.ndarray
+) -> list[int]:
+    """Indices of ``rings`` in nearest-neighbour order of their seam points."""
+    if not rings:
+        return []
+    points = np.array([r[seam_index(r, mode, start_xy)] for r in rings])
+    order, _ = nearest_order(points, points, start_xy, reversible=False)
+    return [int(k) for k in order]
+
+
+def order_loops(
+    rings: list[np.ndarray], mode: SeamPosition, start_xy: np.ndarray
+) -> list[np.ndarray]:
+    """Closed loops in nearest-neighbour order, each rotated to start at its seam."""
+    if not rings:
+        return []
+    seams = [seam_index(r, mode, start_xy) for r in rings]
+    points = np.array([r[s] for r, s in zip(rings, seams, strict=True)])
+    order, _ = nearest_order(points, points, start_xy, reversible=False)
+    out = []
+    cur = np.asarray(start_xy, dtype=np.float64)
+    for k in order:
+        s = seam_index(rings[k], mode, cur) if mode is SeamPosition.NEAREST else seams[k]
+        loop = loop_from_seam(rings[k], s)
+        out.append(loop)
+        cur = loop[-1]
+    return out

@@ -1,0 +1,209 @@
+"""One layer's cross-section -> its LayerPlan: walls, skins, infill, print order, retraction,
+cooling slowdown.  Layers are independent given their own slice and their neighbours' slices,
+so the pipeline runs this function on several layers at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from slicer.infill import solid_lines, sparse_lines
+from slicer.order import join_lines, nearest_order, order_lines, order_loops, order_loops_index
+from slicer.regions import IslandWalls, Skins, island_walls, line_spacing_mm, split_skins
+from slicer.settings import SliceSettings
+from slicer.toolpath import Feature, LayerPlan, Toolpath
+
+# Solid infill lines further apart than this many spacings are not joined.
+JOIN_SOLID_SPACINGS = 3.0
+JOIN_SPARSE_GAPS = 3.0
+# Covers tests allow this much numerical slack, mm.
+EPS_MM = 0.01
+
+
+@dataclass(frozen=True)
+class LayerJob:
+    """Everything one layer needs: its slice and the slices of its neighbours.
+
+    prefix      : paths printed before the layer's own (skirt and brim on layer 0)
+    above/below : the next top_layers/bottom_layers slices, nearest first; slices beyond the
+                  model are empty polygons (so those layers get solid skins)
+    """
+
+    index: int
+    z_mm: float
+    height_mm: float
+    outline: shapely.Geometry
+    above: tuple[shapely.Geometry, ...]
+    below: tuple[shapely.Geometry, ...]
+    prefix: tuple[Toolpath, ...] = ()
+
+
+def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
+    """Toolpaths of one layer, in print order, with retraction flags and cooling applied."""
+    w = settings.line_width_mm
+    spacing = line_spacing_mm(w, job.height_mm)
+    overlap = settings.infill_overlap_percent / 100.0 * w
+    islands = [
+        island_walls(poly, settings.perimeters, w, job.height_mm, overlap)
+        for poly in shapely.get_parts(job.outline)
+        if poly.geom_type == "Polygon" and not poly.is_empty
+    ]
+    infill_area = shapely.union_all([isl.infill_area for isl in islands]) if islands else None
+    skins = None
+    if infill_area is not None and not infill_area.is_empty:
+        skins = split_skins(infill_area, list(job.above), list(job.below), w)
+    minx, _, _, maxy = job.outline.bounds if not job.outline.is_empty else (0, 0, 0, 0)
+    cur = np.array([minx, maxy])
+    paths: list[Toolpath] = list(job.prefix)
+    if paths:
+        cur = paths[-1].points[-1]
+    for isl in _island_order(islands, cur):
+        island_paths = _island_paths(isl, skins, job, settings, spacing, cur)
+        if island_paths:
+            cur = island_paths[-1].points[-1]
+        paths.extend(island_paths)
+    paths = _first_layer_speed(paths, job, settings)
+    paths = _flag_retractions(paths, job.outline, settings)
+    paths = _slow_down(paths, settings)
+    return LayerPlan(job.index, job.z_mm, job.height_mm, tuple(paths))
+
+
+def _island_order(islands: list[IslandWalls], start_xy: np.ndarray) -> list[IslandWalls]:
+    if len(islands) < 2:
+        return islands
+    anchors = [np.asarray(isl.outline.exterior.coords)[:-1] for isl in islands]
+    starts = np.array([a[np.argmax(a[:, 1])] for a in anchors])
+    lines = [np.array([s, s]) for s in starts]
+    ordered = order_lines(lines, start_xy)
+    by_start = {tuple(s): i for i, s in enumerate(starts)}
+    return [islands[by_start[tuple(line[0])]] for line in ordered]
+
+
+def _island_paths(
+    isl: IslandWalls,
+    skins: Skins | None,
+    job: LayerJob,
+    s: SliceSettings,
+    spacing: float,
+    cur: np.ndarray,
+) -> list[Toolpath]:
+    w = s.line_width_mm
+    out: list[Toolpath] = []
+    for group in _loop_groups(isl.loops, s, cur):
+        for loop, depth in group:
+            feature = Feature.OUTER_WALL if depth == 0 else Feature.WALL
+            speed = s.outer_wall_speed_mm_s if depth == 0 else s.wall_speed_mm_s
+            out.append(Toolpath(loop, feature, w, speed))
+            cur = loop[-1]
+    if isl.thin_lines:
+        starts = np.array([line[0] for line, _ in isl.thin_lines])
+        ends = np.array([line[-1] for line, _ in isl.thin_lines])
+        order, flipped = nearest_order(starts, ends, cur, reversible=True)
+        for k, flip in zip(order, flipped, strict=True):
+            line, width = isl.thin_lines[k]
+            line = line[::-1] if flip else line
+            out.append(Toolpath(line, Feature.OUTER_WALL, width, s.outer_wall_speed_mm_s))
+            cur = line[-1]
+    if skins is None or isl.infill_area.is_empty:
+        return out
+    region = isl.infill_area
+    fills = (
+        (skins.solid, Feature.SOLID_INFILL, s.solid_infill_speed_mm_s),
+        (skins.top, Feature.TOP_INFILL, s.top_infill_speed_mm_s),
+        (skins.sparse, Feature.INFILL, s.infill_speed_mm_s),
+    )
+    for area, feature, speed in fills:
+        part = area.intersection(region) if not area.is_empty else area
+        if part.is_empty:
+            continue
+        if feature is Feature.INFILL:
+            lines = sparse_lines(
+                part, s.infill_pattern, s.infill_density, spacing, job.index, job.z_mm
+            )
+            gap = spacing / max(s.infill_density, 1e-6) * JOIN_SPARSE_GAPS
+        else:
+            lines = solid_lines(part, spacing, job.index)
+            gap = spacing * JOIN_SOLID_SPACINGS
+        lines = join_lines(order_lines(lines, cur), shapely.buffer(part, EPS_MM), gap)
+        for line in lines:
+            out.append(Toolpath(line, feature, w, speed))
+        if lines:
+            cur = lines[-1][-1]
+    return out
+
+
+def _loop_groups(
+    loops: tuple[tuple[np.ndarray, int], ...], s: SliceSettings, cur: np.ndarray
+) -> list[list[tuple[np.ndarray, int]]]:
+    """Wall loops grouped by the outer-wall ring they surround (a hole's walls together),
+    groups in nearest-neighbour order, each group innermost loop first, seams applied."""
+    if not loops:
+        return []
+    outer = [ring for ring, depth in loops if depth == 0]
+    deeper = [(ring, depth) for ring, depth in loops if depth > 0]
+    members: list[list[tuple[np.ndarray, int]]] = [[] for _ in outer]
+    if deeper and outer:
+        outer_geoms = np.array([shapely.linearrings(r) for r in outer]) if len(outer) > 1 else None
+        for ring, depth in deeper:
+            k = 0
+            if outer_geoms is not None:
+                k = int(np.argmin(shapely.distance(outer_geoms, shapely.linearrings(ring))))
+            members[k].append((ring, depth))
+    groups = []
+    for ring in order_loops_index(outer, s.seam, cur):
+        groups.append([*sorted(members[ring], key=lambda m: -m[1]), (outer[ring], 0)])
+    out = []
+    for group in groups:
+        seamed = []
+        for ring, depth in group:
+            loop = order_loops([ring], s.seam, cur)[0]
+            seamed.append((loop, depth))
+            cur = loop[-1]
+        out.append(seamed)
+    return out
+
+
+def _first_layer_speed(paths: list[Toolpath], job: LayerJob, s: SliceSettings) -> list[Toolpath]:
+    if job.index != 0:
+        return paths
+    return [p.with_speed(min(p.speed_mm_s, s.first_layer_speed_mm_s)) for p in paths]
+
+
+def _flag_retractions(
+    paths: list[Toolpath], outline: shapely.Geometry, s: SliceSettings
+) -> list[Toolpath]:
+    """Retract before the first path (layer change), before travels longer than
+    retract_min_travel_mm, and before shorter travels that leave the part."""
+    if not paths:
+        return paths
+    ends = np.array([p.points[-1] for p in paths[:-1]]).reshape(-1, 2)
+    starts = np.array([p.points[0] for p in paths[1:]]).reshape(-1, 2)
+    length = np.hypot(*(starts - ends).T) if len(ends) else np.empty(0)
+    retract = np.concatenate([[True], length > s.retract_min_travel_mm])
+    short = np.flatnonzero((length > EPS_MM) & (length <= s.retract_min_travel_mm))
+    if len(short) and not outline.is_empty:
+        travels = shapely.linestrings(np.stack([ends[short], starts[short]], axis=1))
+        region = shapely.buffer(outline, EPS_MM)
+        shapely.prepare(region)
+        retract[short + 1] = ~shapely.covers(region, travels)
+    return [
+        Toolpath(p.points, p.feature, p.width_mm, p.speed_mm_s, bool(r))
+        for p, r in zip(paths, retract, strict=True)
+    ]
+
+
+def _slow_down(paths: list[Toolpath], s: SliceSettings) -> list[Toolpath]:
+    """Scale extrusion speeds so the layer takes at least min_layer_time_s (not below
+    min_print_speed_mm_s)."""
+    if not paths or s.min_layer_time_s <= 0:
+        return paths
+    extrude_s = sum(p.length_mm / p.speed_mm_s for p in paths)
+    if extrude_s <= 0 or extrude_s >= s.min_layer_time_s:
+        return paths
+    factor = extrude_s / s.min_layer_time_s
+    return [
+        p.with_speed(max(min(p.speed_mm_s, s.min_print_speed_mm_s), p.speed_mm_s * factor))
+        for p in paths
+    ]

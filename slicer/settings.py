@@ -1,0 +1,140 @@
+"""Slice settings: one frozen pydantic model, every field a ``--set`` key with its unit in its name.
+
+Fields left ``None`` are taken from the material or printer profile when the slice starts
+(``resolve``); the resolved settings are what the G-code footer records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from printers.profiles import MaterialProfile, PrinterProfile
+from slicer.errors import SettingsError
+
+
+class InfillPattern(StrEnum):
+    LINES = "lines"
+    GRID = "grid"
+    TRIANGLES = "triangles"
+    GYROID = "gyroid"
+
+
+class SeamPosition(StrEnum):
+    REAR = "rear"
+    ALIGNED = "aligned"
+    NEAREST = "nearest"
+
+
+Mm = Annotated[float, Field(gt=0, le=10)]
+Speed = Annotated[float, Field(gt=0, le=1000)]
+Count = Annotated[int, Field(ge=0, le=100)]
+OptTemp = Annotated[float, Field(ge=0, le=500)] | None
+
+
+class SliceSettings(BaseModel):
+    """Everything that shapes the toolpaths; defaults match the anchor slicers' settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    layer_height_mm: Annotated[float, Field(ge=0.04, le=1.0)] = 0.2
+    first_layer_height_mm: Annotated[float, Field(ge=0.04, le=1.0)] = 0.2
+    line_width_mm: Annotated[float, Field(ge=0.1, le=2.0)] = 0.45
+    perimeters: Annotated[int, Field(ge=0, le=20)] = 2
+    top_layers: Count = 3
+    bottom_layers: Count = 3
+    infill_density: Annotated[float, Field(ge=0, le=1)] = 0.2
+    infill_pattern: InfillPattern = InfillPattern.LINES
+    infill_overlap_percent: Annotated[float, Field(ge=0, le=50)] = 15
+    skirt_loops: Annotated[int, Field(ge=0, le=20)] = 1
+    skirt_distance_mm: Annotated[float, Field(ge=0, le=50)] = 6
+    brim_width_mm: Annotated[float, Field(ge=0, le=50)] = 0
+    retract_length_mm: Annotated[float, Field(ge=0, le=20)] | None = None
+    retract_speed_mm_s: Annotated[float, Field(gt=0, le=200)] | None = None
+    retract_min_travel_mm: Annotated[float, Field(ge=0, le=100)] = 2
+    z_hop_mm: Annotated[float, Field(ge=0, le=10)] = 0
+    outer_wall_speed_mm_s: Speed = 25
+    wall_speed_mm_s: Speed = 50
+    infill_speed_mm_s: Speed = 50
+    solid_infill_speed_mm_s: Speed = 50
+    top_infill_speed_mm_s: Speed = 50
+    first_layer_speed_mm_s: Speed = 20
+    travel_speed_mm_s: Speed = 150
+    travel_speed_z_mm_s: Speed = 5
+    nozzle_temp_c: OptTemp = None
+    first_layer_nozzle_temp_c: OptTemp = None
+    bed_temp_c: OptTemp = None
+    first_layer_bed_temp_c: OptTemp = None
+    fan_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    fan_off_layers: Annotated[int, Field(ge=0, le=1000)] | None = None
+    min_layer_time_s: Annotated[float, Field(ge=0, le=600)] = 5
+    min_print_speed_mm_s: Speed = 10
+    seam: SeamPosition = SeamPosition.REAR
+    relative_e: bool = True
+    arrange_gap_mm: Annotated[float, Field(ge=0, le=100)] = 5
+
+    @model_validator(mode="after")
+    def _heights_fit_width(self) -> SliceSettings:
+        for key in ("layer_height_mm", "first_layer_height_mm"):
+            if getattr(self, key) > self.line_width_mm:
+                raise ValueError(f"{key} must not exceed line_width_mm")
+        return self
+
+    @classmethod
+    def from_overrides(
+        cls, overrides: Iterable[str], base: SliceSettings | None = None
+    ) -> SliceSettings:
+        """Apply ``["key=value", ...]`` to ``base`` (defaults); errors name the key."""
+        values = dict(base.model_dump()) if base else {}
+        for item in overrides:
+            key, sep, value = item.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise SettingsError(item, "expected KEY=VALUE")
+            if key not in cls.model_fields:
+                raise SettingsError(key, "unknown setting")
+            value = value.strip()
+            values[key] = None if value.lower() in ("", "none", "auto") else value
+        return cls.validated(values)
+
+    @classmethod
+    def validated(cls, values: dict[str, object]) -> SliceSettings:
+        """Validate a mapping, turning pydantic's first error into a SettingsError."""
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(p) for p in first["loc"]) or "settings"
+            if first["type"] == "extra_forbidden":
+                raise SettingsError(key, "unknown setting") from None
+            raise SettingsError(key, f"{first['msg']} (got {first.get('input')!r})") from None
+
+    def resolve(self, printer: PrinterProfile, material: MaterialProfile) -> SliceSettings:
+        """Fill every ``None`` field from the material/printer profiles; returns a new model."""
+        fill = {
+            "retract_length_mm": material.retract_length_mm(printer.extruder),
+            "retract_speed_mm_s": material.retract_speed_mm_s,
+            "nozzle_temp_c": material.nozzle_temp_c,
+            "first_layer_nozzle_temp_c": material.first_layer_nozzle_temp_c,
+            "bed_temp_c": material.bed_temp_c if printer.heated_bed else 0,
+            "first_layer_bed_temp_c": (
+                material.first_layer_bed_temp_c if printer.heated_bed else 0
+            ),
+            "fan_percent": material.fan_max_percent,
+            "fan_off_layers": material.disable_fan_first_layers,
+        }
+        values = self.model_dump()
+        for key, value in fill.items():
+            if values[key] is None:
+                values[key] = value
+        return self.validated(values)
+
+    def as_comment_lines(self) -> list[str]:
+        """``; key = value`` lines, sorted by key, for the G-code footer."""
+        out = []
+        for key, value in sorted(self.model_dump(mode="json").items()):
+            out.append(f"; {key} = {value}")
+        return out

@@ -1,0 +1,54 @@
+"""Toolpaths: what the G-code writer receives, one frozen value per extrusion path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import numpy as np
+
+
+class Feature(StrEnum):
+    """Extrusion roles; the values are PrusaSlicer's ``;TYPE:`` names."""
+
+    OUTER_WALL = "External perimeter"
+    WALL = "Perimeter"
+    SOLID_INFILL = "Solid infill"
+    TOP_INFILL = "Top solid infill"
+    INFILL = "Internal infill"
+    SKIRT = "Skirt/Brim"
+
+
+@dataclass(frozen=True)
+class Toolpath:
+    """One continuous extrusion.
+
+    points        : (n, 2) float64, mm, in print order (closed loops repeat their first point)
+    width_mm      : line width
+    speed_mm_s    : feed rate while extruding
+    retract_before: the travel to points[0] retracts (and z-hops if configured)
+    """
+
+    points: np.ndarray
+    feature: Feature
+    width_mm: float
+    speed_mm_s: float
+    retract_before: bool = False
+
+    @property
+    def length_mm(self) -> float:
+        d = np.diff(self.points, axis=0)
+        return float(np.hypot(d[:, 0], d[:, 1]).sum())
+
+    def with_speed(self, speed_mm_s: float) -> Toolpath:
+        return replace(self, speed_mm_s=speed_mm_s)
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """All toolpaths of one layer in print order; z_mm is the nozzle height (layer top)."""
+
+    index: int
+    z_mm: float
+    height_mm: float
+    paths: tuple[Toolpath, ...]
