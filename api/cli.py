@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from api import __version__
 
 # Packages whose cli module contributes subcommands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("printers.cli", "gcode.cli")
+COMMAND_MODULES: tuple[str, ...] = ("printers.cli", "gcode.cli", "slicer.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
