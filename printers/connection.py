@@ -276,8 +276,8 @@ class PrinterConnection:
         for command in fill_script(self.profile.gcode.cancel, self.profile):
             self._send(command)
         await self._drained()
-        self._end_job(EventKind.JOB_CANCELLED, "cancelled")
         self._set_state(S.IDLE)
+        self._end_job(EventKind.JOB_CANCELLED, "cancelled")
 
     async def emergency_stop(self) -> None:
         """Send M112 out of band, right away (P5); nothing more is sent; state ERROR."""
@@ -355,12 +355,12 @@ class PrinterConnection:
 
     def _fail(self, message: str) -> None:
         self._error = message
-        if self._job is not None:
-            self._end_job(EventKind.JOB_FAILED, message)
         if self._state is not S.ERROR:
             if self._state is S.DISCONNECTED:
                 self._set_state(S.CONNECTING)
             self._set_state(S.ERROR)
+        if self._job is not None:
+            self._end_job(EventKind.JOB_FAILED, message)
 
     def _end_job(self, kind: EventKind, message: str) -> None:
         self._emit(kind, message)
@@ -377,8 +377,8 @@ class PrinterConnection:
         except PrinterError:
             return
         if self._state is S.FINISHING:
-            self._end_job(EventKind.JOB_FINISHED, "finished")
             self._set_state(S.IDLE)
+            self._end_job(EventKind.JOB_FINISHED, "finished")
 
     async def _drained(self) -> None:
         """Wait until nothing is queued or in flight; StateError when the printer fails."""

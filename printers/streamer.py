@@ -159,13 +159,20 @@ class Streamer:
         """Any line from the firmware resets the communication timeout (P19)."""
         self._last_activity = now
 
-    def on_ok(self, now: float) -> list[str]:
-        """An ``ok``: acknowledge the oldest command in flight (P8) unless swallowed (P14)."""
+    def on_ok(self, now: float, *, with_temperatures: bool = False) -> list[str]:
+        """An ``ok``: acknowledge the oldest command in flight (P8) unless swallowed (P14).
+
+        While only the timeout tickle (M105) is in flight, a plain ``ok`` is the late answer
+        to the line we gave up on, not the tickle's (whose ``ok`` carries temperatures).
+        """
         self._last_activity = now
         self.timeouts = 0
         if self._swallow_oks:
             self._swallow_oks -= 1
             return self.pump(now)
+        if self._in_flight and self._in_flight[0].number is None and not with_temperatures:
+            log.debug("late ok for a line given up on; the tickle is still in flight")
+            return []
         if self._in_flight:
             sent = self._in_flight.popleft()
             if sent.number is not None and sent.number == self._reset_number:
@@ -216,7 +223,11 @@ class Streamer:
                 f"printer does not answer ({self.timeouts} timeouts of "
                 f"{self.settings.communication_timeout_s:g} s)"
             )
-        log.info("timeout %d: treating silence as a lost ok", self.timeouts)
+        log.info(
+            "timeout %d: no answer to %s; treating silence as a lost ok",
+            self.timeouts,
+            [sent.number if sent.number is not None else sent.code for sent in self._in_flight],
+        )
         self._in_flight.clear()
         self._swallow_oks = 0
         self._last_activity = now

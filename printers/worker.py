@@ -69,7 +69,7 @@ class IoWorker:
         self.temperatures: TemperatureReport | None = None
         self.lock = threading.Lock()
         self._sink = sink
-        self._post = post
+        self._raw_post = post
         self._online = False
         self._seen_start = False
         self._complete_posted = False
@@ -157,6 +157,12 @@ class IoWorker:
                 self._complete_posted = True
                 self._post(self._sink.on_job_complete)
 
+    def _post(self, callback: Callable[..., object], *args: object) -> None:
+        try:
+            self._raw_post(callback, *args)
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            log.debug("%s: loop closed, dropping %s", self.name, callback)
+
     def _write(self, lines: list[str]) -> None:
         for line in lines:
             self.transport.write_line(line)
@@ -169,7 +175,7 @@ class IoWorker:
             if response.temperatures is not None:
                 self.temperatures = response.temperatures
             self._online = True
-            self._write(streamer.on_ok(now))
+            self._write(streamer.on_ok(now, with_temperatures=response.temperatures is not None))
         elif isinstance(response, Resend):
             self._write(streamer.on_resend(response.line_number, now))
         elif isinstance(response, TemperatureReport):

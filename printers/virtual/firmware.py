@@ -70,6 +70,7 @@ class VirtualFirmware:
         self.output: list[str] = []
         self.executed: list[str] = []
         self.lines_executed = 0
+        self.lines_received = 0
         self.disconnect_requested = False
         self.halted = False
         self.hotend: Heater = hotend()
@@ -118,6 +119,7 @@ class VirtualFirmware:
         text = raw.strip()
         if not text:
             return
+        self.lines_received += 1
         code = _emergency_code(text)
         if code is not None:
             self._emergency(code)

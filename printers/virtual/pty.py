@@ -194,7 +194,7 @@ class VirtualPrinter:
     def _flush(self, firmware: VirtualFirmware) -> None:
         text = "\n".join(firmware.output) + "\n"
         firmware.output.clear()
-        self._write(text.encode("latin-1", "replace"))
+        self._write(text.encode("latin-1", "replace") if self._baud_matches() else WRONG_BAUD_REPLY)
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)

@@ -1,0 +1,368 @@
+"""The printer host against the virtual printer over a real pty (serial-protocol P1–P32).
+
+Every test drives :class:`PrinterConnection` exactly as the farm service does and checks what
+the virtual firmware executed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+
+import pytest
+
+from printers.connection import HostSettings, PrinterConnection
+from printers.errors import PrinterError
+from printers.profiles import PrinterProfile
+from printers.state import ConnectionState, EventKind
+from printers.streamer import StreamerSettings
+from printers.virtual import FaultConfig, VirtualPrinter
+from tests.printers.conftest import FAST, Recorder, run
+
+S = ConnectionState
+Factory = Callable[..., VirtualPrinter]
+
+
+def relative_moves(count: int, feed_mm_min: int = 6000) -> list[str]:
+    """G91 then ``count`` small moves; the final X is 0.1 mm per odd line, Y per even line."""
+    lines = ["G91 ; relative", "M83"]
+    for index in range(count):
+        axis = "X" if index % 2 else "Y"
+        lines.append(f"G1 {axis}0.1 E0.01 F{feed_mm_min} ; move {index}")
+    return lines
+
+
+def job_moves(executed: list[str]) -> list[str]:
+    return [command for command in executed if command.startswith("G1 ") and "E0.01" in command]
+
+
+async def connected(
+    printer: VirtualPrinter, profile: PrinterProfile, settings: HostSettings = FAST
+) -> tuple[PrinterConnection, Recorder]:
+    connection = PrinterConnection(printer.port, profile=profile, name="p1", settings=settings)
+    recorder = Recorder(connection)
+    await connection.connect()
+    return connection, recorder
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "faults",
+    [
+        FaultConfig(corrupt_rate=0.02, drop_rate=0.003),
+        FaultConfig(lost_ok_rate=0.003, corrupt_rate=0.005),
+    ],
+    ids=["corrupt2%-drop0.3%", "lost-ok"],
+)
+def test_p2_p13_p21_faulty_link_runs_every_line_exactly_once(
+    virtual: Factory, profile: PrinterProfile, faults: FaultConfig
+) -> None:
+    """P2–P7 framing, P13/P14 resend + swallowed ok, P21 lost-ok timeout recovery."""
+    printer = virtual(instant=True, faults=faults, seed=7)
+    lines = relative_moves(2000)
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(lines, job_name="faulty")
+        finished = await recorder.wait(EventKind.JOB_FINISHED, EventKind.JOB_FAILED)
+        assert finished.kind is EventKind.JOB_FINISHED, finished.message
+        assert connection.status.state is S.IDLE
+        assert finished.status.resends > 0
+        await connection.disconnect()
+
+    run(scenario())
+    expected = [line.split(";")[0].strip() for line in lines[2:]]
+    assert job_moves(printer.executed) == expected
+    assert printer.position_mm["X"] == pytest.approx(100.0)
+    assert printer.position_mm["Y"] == pytest.approx(100.0)
+
+
+@pytest.mark.timeout(30)
+def test_p19_p20_busy_and_long_running_commands_do_not_time_out(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    """G4/G28/M109 take longer than the 0.25 s timeout; busy keep-alives cover a full planner."""
+    printer = virtual(speed=4.0, busy_interval_s=0.05)
+    lines = ["G28", "G4 S2", "M109 S45", "G91", *["G1 X0.25 F60"] * 18, "M400"]
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(lines, job_name="slow")
+        finished = await recorder.wait(EventKind.JOB_FINISHED, EventKind.JOB_FAILED)
+        assert finished.kind is EventKind.JOB_FINISHED, finished.message
+        assert connection._worker is not None
+        assert connection._worker.streamer.timeouts == 0
+        await connection.disconnect()
+
+    run(scenario())
+    assert "M105" not in printer.executed  # no timeout tickle was needed (P21)
+    assert printer.position_mm["X"] == pytest.approx(4.5)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("autoreport", [True, False], ids=["autoreport", "polling"])
+def test_p22_autoreport_or_polling(
+    virtual: Factory, profile: PrinterProfile, autoreport: bool
+) -> None:
+    """M155 when the firmware has AUTOREPORT_TEMP, M105 polling otherwise."""
+    printer = virtual(instant=True, autoreport_temp=autoreport)
+
+    async def scenario() -> None:
+        connection, _ = await connected(printer, profile)
+        await connection.send_command("M104 S200")
+        await asyncio.sleep(1.3)
+        status = connection.status
+        assert status.capabilities["AUTOREPORT_TEMP"] is autoreport
+        assert status.hotend_c == pytest.approx(200.0)
+        assert status.hotend_target_c == pytest.approx(200.0)
+        await connection.disconnect()
+
+    run(scenario())
+    assert ("M155 S1" in printer.executed) is autoreport
+    assert ("M105" in printer.executed) is not autoreport
+
+
+@pytest.mark.timeout(30)
+def test_p28_thermal_runaway_fails_job_and_nothing_more_is_sent(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    printer = virtual(instant=True, faults=FaultConfig(thermal_runaway_after_lines=50))
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(relative_moves(1000), job_name="hot")
+        failed = await recorder.wait(EventKind.JOB_FAILED, EventKind.JOB_FINISHED)
+        assert failed.kind is EventKind.JOB_FAILED
+        assert "Thermal Runaway" in failed.message
+        assert connection.status.state is S.ERROR
+        assert connection._worker is not None
+        sent = connection._worker.streamer.lines_sent
+        await asyncio.sleep(0.2)
+        received = printer.firmware.lines_received
+        await asyncio.sleep(0.5)
+        assert connection._worker.streamer.lines_sent == sent
+        assert printer.firmware.lines_received == received
+        assert "kill() called" in (connection.status.error or "")  # P28: both lines read
+        await connection.disconnect()
+        assert connection.status.state is S.DISCONNECTED
+
+    run(scenario())
+    assert len(job_moves(printer.executed)) < 60
+
+
+@pytest.mark.timeout(30)
+def test_p30_pause_parks_and_resume_restores_relative_mode(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    printer = virtual(speed=4.0)
+    lines = relative_moves(400, feed_mm_min=600)
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(lines, job_name="pausable")
+        await asyncio.sleep(0.2)
+        await connection.pause()
+        assert connection.status.state is S.PAUSED
+        await asyncio.sleep(0.1)
+        parked = printer.position_mm
+        assert (parked["X"], parked["Y"]) == (0.0, profile.bed_y_mm)
+        await connection.resume()
+        finished = await recorder.wait(EventKind.JOB_FINISHED, EventKind.JOB_FAILED)
+        assert finished.kind is EventKind.JOB_FINISHED, finished.message
+        states = [e.message for e in recorder.events if e.kind is EventKind.STATE_CHANGED]
+        assert states == (
+            [
+                "connecting",
+                "idle",
+                "printing",
+                "pausing",
+                "paused",
+                "resuming",
+                "printing",
+                "finishing",
+                "idle",
+            ]
+        )
+        await connection.disconnect()
+
+    run(scenario())
+    assert "M114" in printer.executed
+    assert len(job_moves(printer.executed)) == 400
+    pause_at = printer.executed.index("M114")
+    before = job_moves(printer.executed[:pause_at])
+    parked_x = 0.0
+    expected_x = (
+        parked_x
+        + 0.1 * sum(" X" in line for line in job_moves(printer.executed))
+        - (0.1 * sum(" X" in line for line in before))
+    )
+    # resume restored the position at pause, so X = position at pause + moves after it
+    x_at_pause = 0.1 * sum(" X" in line for line in before)
+    assert printer.position_mm["X"] == pytest.approx(x_at_pause + expected_x)
+    assert 0 < len(before) < 400
+
+
+@pytest.mark.timeout(30)
+def test_p30_resume_returns_to_the_paused_position(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    """Absolute moves: after pause/resume the head ends exactly where the job says."""
+    printer = virtual(speed=4.0)
+    lines = ["G90"] + [f"G1 X{10 + i * 0.1:.1f} Y{20 + i * 0.05:.2f} F600" for i in range(300)]
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(lines, job_name="absolute")
+        await asyncio.sleep(0.1)
+        await connection.pause()
+        await connection.resume()
+        await recorder.wait(EventKind.JOB_FINISHED)
+        await connection.disconnect()
+
+    run(scenario())
+    assert printer.position_mm["X"] == pytest.approx(39.9)
+    assert printer.position_mm["Y"] == pytest.approx(34.95)
+
+
+@pytest.mark.timeout(30)
+def test_p30_cancel_runs_cancel_script_and_aborts_heatup(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    printer = virtual(speed=4.0)
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(["M109 S210", *relative_moves(50)], job_name="cold")
+        await asyncio.sleep(0.3)
+        await asyncio.wait_for(connection.cancel(), 5)
+        assert connection.status.state is S.IDLE
+        assert EventKind.JOB_CANCELLED in recorder.kinds()
+        await connection.disconnect()
+
+    run(scenario())
+    assert job_moves(printer.executed) == []
+    assert printer.executed[-1] == "M84"
+    assert "M104 S0" in printer.executed
+    assert printer.firmware.hotend.target_c == 0
+
+
+@pytest.mark.timeout(30)
+def test_disconnect_mid_print_goes_to_error(virtual: Factory, profile: PrinterProfile) -> None:
+    printer = virtual(instant=True, faults=FaultConfig(disconnect_after_lines=100))
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(relative_moves(1000), job_name="unplugged")
+        failed = await recorder.wait(EventKind.JOB_FAILED, EventKind.JOB_FINISHED, timeout_s=10)
+        assert failed.kind is EventKind.JOB_FAILED
+        assert "disconnected" in failed.message
+        assert connection.status.state is S.ERROR
+        await connection.disconnect()
+
+    run(scenario())
+
+
+@pytest.mark.timeout(30)
+def test_p32_action_pause_from_firmware(virtual: Factory, profile: PrinterProfile) -> None:
+    printer = virtual(speed=2.0, faults=FaultConfig(action_pause_after_lines=30))
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(relative_moves(300, 600), job_name="filament")
+        await recorder.wait(EventKind.ACTION)
+        for _ in range(200):
+            if connection.status.state is S.PAUSED:
+                break
+            await asyncio.sleep(0.01)
+        assert connection.status.state is S.PAUSED
+        await connection.resume()
+        finished = await recorder.wait(EventKind.JOB_FINISHED)
+        assert finished.status.state is S.IDLE
+        await connection.disconnect()
+
+    run(scenario())
+    assert len(job_moves(printer.executed)) == 300
+
+
+@pytest.mark.timeout(30)
+def test_p5_emergency_stop_halts_the_firmware(virtual: Factory, profile: PrinterProfile) -> None:
+    printer = virtual(speed=1.0)
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(["M190 S90", *relative_moves(10)], job_name="stop")
+        await asyncio.sleep(0.2)
+        await connection.emergency_stop()
+        assert connection.status.state is S.ERROR
+        assert EventKind.JOB_FAILED in recorder.kinds()
+        await asyncio.sleep(0.2)
+        await connection.disconnect()
+
+    run(scenario())
+    assert printer.firmware.halted
+
+
+@pytest.mark.timeout(30)
+def test_p25_p27_boot_garbage_and_swallowed_hello(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    printer = virtual(instant=True, faults=FaultConfig(garbage_on_boot=True))
+
+    async def scenario() -> None:
+        connection, _ = await connected(printer, profile)
+        assert connection.status.firmware_name.startswith("Marlin")
+        await connection.disconnect()
+
+    run(scenario())
+
+
+@pytest.mark.timeout(60)
+def test_p26_baud_rate_autodetection(virtual: Factory, profile: PrinterProfile) -> None:
+    printer = virtual(instant=True, baud=57600)
+
+    async def scenario() -> None:
+        connection = PrinterConnection(printer.port, profile=profile, baud="auto", settings=FAST)
+        await connection.connect()
+        assert connection._worker is not None
+        assert connection._worker.transport.baud == 57600
+        await connection.disconnect()
+
+    run(scenario())
+
+
+@pytest.mark.timeout(30)
+def test_p25_silent_port_fails_to_connect_with_a_clear_error(profile: PrinterProfile) -> None:
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    settings = HostSettings(streamer=StreamerSettings(), connect_timeout_s=1.0)
+
+    async def scenario() -> None:
+        connection = PrinterConnection(port, profile=profile, settings=settings)
+        with pytest.raises(PrinterError, match="no answer"):
+            await connection.connect()
+        assert connection.status.state is S.ERROR
+
+    try:
+        run(scenario())
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
+@pytest.mark.timeout(60)
+def test_many_printers_stream_from_one_loop(virtual: Factory, profile: PrinterProfile) -> None:
+    printers = [virtual(instant=True, name=f"v{i}", seed=i) for i in range(6)]
+
+    async def one(printer: VirtualPrinter) -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(relative_moves(300), job_name=printer.name)
+        finished = await recorder.wait(EventKind.JOB_FINISHED, EventKind.JOB_FAILED)
+        assert finished.kind is EventKind.JOB_FINISHED
+        await connection.disconnect()
+
+    async def scenario() -> None:
+        await asyncio.gather(*(one(printer) for printer in printers))
+
+    run(scenario())
+    assert all(len(job_moves(printer.executed)) == 300 for printer in printers)
