@@ -18,7 +18,13 @@ from collections.abc import Sequence
 from api import __version__
 
 # Packages whose cli module contributes subcommands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("printers.cli", "gcode.cli", "slicer.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "printers.cli",
+    "api.serve_cli",
+    "slicer.cli",
+    "gcode.cli",
+    "farm.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,274 @@
+"""The adapter between the farm's state and the scheduler.
+
+Wall-clock time becomes the scheduler's integer minutes here and nowhere else: t = 0 is
+``now`` rounded down to the minute.  :func:`build_problem` turns queued prints, printer states
+and operator shifts into a :class:`farm.model.Problem`; :func:`plan_view` turns the solver's
+:class:`farm.model.Plan` back into the API's plan and operator to-do list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from farm import model as m
+from farm.config import FarmConfig, shift_windows
+from farm.db import PLANNABLE, JobRow
+from farm.queue import iso
+from farm.service_printers import FarmPrinter, FarmPrinterState
+
+NOZZLE_MM = 0.4  # eligibility is by printer model (a slice exists), not by nozzle here
+
+
+@dataclass
+class FarmSnapshot:
+    """What a plan is built from: a consistent copy taken on the event loop."""
+
+    t0: dt.datetime
+    printers: list[FarmPrinter]
+    jobs: list[JobRow]
+    running: dict[str, tuple[str, float, float]] = field(default_factory=dict)
+    # printer id -> (print id, elapsed_s, remaining_s)
+
+
+@dataclass
+class Mapping:
+    """Task ids of the problem <-> the farm's print ids."""
+
+    task_to_print: dict[str, str] = field(default_factory=dict)
+    print_to_job: dict[str, JobRow] = field(default_factory=dict)
+
+
+def minute_floor(when: dt.datetime) -> dt.datetime:
+    return when.replace(second=0, microsecond=0)
+
+
+def to_min(t0: dt.datetime, when: dt.datetime) -> int:
+    return math.ceil((when - t0).total_seconds() / 60)
+
+
+def to_time(t0: dt.datetime, minute: int) -> dt.datetime:
+    return t0 + dt.timedelta(minutes=minute)
+
+
+def _printer(p: FarmPrinter) -> m.Printer:
+    prof = p.profile
+    return m.Printer(
+        id=p.id,
+        model=prof.name,
+        nozzle_mm=NOZZLE_MM,
+        build_mm=(int(prof.bed_x_mm), int(prof.bed_y_mm), int(prof.max_z_mm)),
+        enclosed=prof.enclosed,
+        materials=tuple(prof.materials),
+        loaded=m.Filament(p.material, p.color),
+        bed_clear=p.bed_clear,
+    )
+
+
+def _job(job: JobRow, quantity: int, t0: dt.datetime) -> m.Job:
+    bbox = (0, 0, 0)
+    if job.slices:
+        s = job.slices[0]
+        bbox = tuple(math.floor(v) for v in (s.bbox_x_mm, s.bbox_y_mm, s.bbox_z_mm))
+    return m.Job(
+        id=job.id,
+        material=job.material,
+        color=job.color,
+        nozzle_mm=NOZZLE_MM,
+        bbox_mm=bbox,  # type: ignore[arg-type]
+        quantity=quantity,
+        weight=job.priority,
+        release_min=0,
+        due_min=max(0, to_min(t0, job.due)) if job.due is not None else None,
+        durations_min={s.printer_model: max(1, math.ceil(s.duration_s / 60)) for s in job.slices},
+    )
+
+
+def build_problem(config: FarmConfig, snap: FarmSnapshot) -> tuple[m.Problem, Mapping]:
+    """The scheduling problem for the farm at ``snap.t0`` and the task/print mapping."""
+    t0 = snap.t0
+    params = config.scheduling
+    horizon_min = params.horizon_days * 24 * 60
+    usable = [
+        p
+        for p in snap.printers
+        if p.state() not in (FarmPrinterState.ERROR, FarmPrinterState.OFFLINE) and not p.maintenance
+    ]
+    printers = tuple(_printer(p) for p in usable)
+    mapping = Mapping()
+    jobs: list[m.Job] = []
+    for job in snap.jobs:
+        waiting = [p for p in job.prints if p.state in PLANNABLE]
+        if not waiting or not job.slices:
+            continue
+        candidate = _job(job, len(waiting), t0)
+        if not any(pr.can_print(candidate) for pr in printers):
+            continue  # no usable printer now: it waits, unplanned
+        jobs.append(candidate)
+        for index, row in enumerate(waiting):
+            mapping.task_to_print[f"{job.id}#{index}"] = row.id
+            mapping.print_to_job[row.id] = job
+    running = []
+    usable_ids = {p.id for p in usable}
+    for printer in snap.printers:
+        if printer.id in snap.running and printer.id in usable_ids:
+            print_id, elapsed_s, remaining_s = snap.running[printer.id]
+            running.append(
+                m.Running(
+                    task_id=print_id,
+                    printer_id=printer.id,
+                    start_min=-math.ceil(elapsed_s / 60),
+                    end_min=max(1, math.ceil(remaining_s / 60)),
+                    filament=m.Filament(printer.material, printer.color),
+                )
+            )
+    shifts = tuple(
+        m.Shift(max(0, to_min(t0, start)), min(horizon_min, to_min(t0, end)), count)
+        for start, end, count in shift_windows(
+            config.operators, t0, t0 + dt.timedelta(minutes=horizon_min)
+        )
+    )
+    problem = m.Problem(
+        name=config.name,
+        horizon_end_min=horizon_min,
+        params=m.Params(params.start_min, params.clear_min, params.swap_min),
+        printers=printers,
+        jobs=tuple(jobs),
+        shifts=tuple(s for s in shifts if s.end_min > s.start_min),
+        running=tuple(running),
+        horizon_start=t0.strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+    return problem, mapping
+
+
+@dataclass
+class FarmPlan:
+    """A solved plan with what it needs to be read back: its t0 and the task mapping."""
+
+    t0: dt.datetime
+    generated: dt.datetime
+    problem: m.Problem
+    plan: m.Plan
+    mapping: Mapping
+
+    def queue_for(self, printer_id: str) -> list[str]:
+        """Print ids the plan gives this printer, in start order."""
+        rows = [a for a in self.plan.assignments if a.printer_id == printer_id]
+        rows.sort(key=lambda a: a.start_min)
+        return [self.mapping.task_to_print[a.task_id] for a in rows]
+
+
+def _todo(fp: FarmPlan, running: set[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for action in sorted(fp.plan.operator_actions, key=lambda a: (a.start_min, a.printer_id)):
+        print_id = fp.mapping.task_to_print[action.task_id]
+        if print_id in running:
+            continue
+        job = fp.mapping.print_to_job[print_id]
+        at = iso(to_time(fp.t0, action.start_min))
+        base = {"at": at, "printer_id": action.printer_id, "job_id": job.id}
+        base |= {"material": job.material, "color": job.color}
+        p = action.printer_id
+        for kind in action.kinds:
+            if kind is m.ActionKind.CLEAR:
+                out.append(base | {"kind": "clear", "text": f"clear the bed of {p}"})
+            elif kind is m.ActionKind.SWAP:
+                text = f"load {job.material} {job.color} into {p}"
+                out.append(base | {"kind": "load", "text": text})
+        out.append(base | {"kind": "start", "text": f"start {print_id} ({job.name}) on {p}"})
+    return out
+
+
+def _bed_todo(snap: FarmSnapshot) -> list[dict[str, Any]]:
+    """Beds that need clearing now (a part on them, or an interrupted print)."""
+    return [
+        {
+            "at": iso(snap.t0),
+            "printer_id": p.id,
+            "kind": "clear",
+            "job_id": "",
+            "material": p.material,
+            "color": p.color,
+            "text": p.message or f"clear the bed of {p.id}",
+        }
+        for p in snap.printers
+        if not p.bed_clear and p.current is None
+    ]
+
+
+def plan_view(
+    fp: FarmPlan | None,
+    snap: FarmSnapshot,
+    config: FarmConfig,
+) -> dict[str, Any]:
+    """The API's plan (api/API.md), including running prints and the operator to-do list."""
+    by_printer: dict[str, list[dict[str, Any]]] = {p.id: [] for p in snap.printers}
+    for printer in snap.printers:
+        current = printer.current
+        if current is not None and printer.id in snap.running:
+            _pid, elapsed_s, remaining_s = snap.running[printer.id]
+            by_printer[printer.id].append(
+                {
+                    "print_id": current.print_id,
+                    "job_id": current.job_id,
+                    "name": current.name,
+                    "material": printer.material,
+                    "color": printer.color,
+                    "start": iso(snap.t0 - dt.timedelta(seconds=elapsed_s)),
+                    "end": iso(snap.t0 + dt.timedelta(seconds=remaining_s)),
+                    "due": None,
+                    "tardy": False,
+                    "state": "printing",
+                }
+            )
+    objective = {"weighted_tardiness_min": 0, "makespan_min": 0}
+    todo: list[dict[str, Any]] = []
+    if fp is not None:
+        objective = {
+            "weighted_tardiness_min": fp.plan.weighted_tardiness_min,
+            "makespan_min": fp.plan.makespan_min,
+        }
+        running = {print_id for print_id, _e, _r in snap.running.values()}
+        for a in fp.plan.assignments:
+            print_id = fp.mapping.task_to_print[a.task_id]
+            if print_id in running:
+                continue  # started since the plan was made: shown as printing above
+            job = fp.mapping.print_to_job[print_id]
+            end = to_time(fp.t0, a.end_min)
+            by_printer.setdefault(a.printer_id, []).append(
+                {
+                    "print_id": print_id,
+                    "job_id": job.id,
+                    "name": job.name,
+                    "material": job.material,
+                    "color": job.color,
+                    "start": iso(to_time(fp.t0, a.start_min)),
+                    "end": iso(end),
+                    "due": iso(job.due),
+                    "tardy": job.due is not None and end > job.due,
+                    "state": "scheduled",
+                }
+            )
+        todo = _todo(fp, running)
+    todo = _bed_todo(snap) + todo
+    return {
+        "generated": iso(fp.generated if fp else snap.t0),
+        "solver": _solver_name(fp),
+        "objective": objective,
+        "printers": [{"printer_id": pid, "prints": prints} for pid, prints in by_printer.items()],
+        "shifts": shifts_view(config, snap.t0),
+        "todo": todo,
+    }
+
+
+def shifts_view(config: FarmConfig, now: dt.datetime, days: int = 7) -> list[dict[str, Any]]:
+    windows = shift_windows(config.operators, now, now + dt.timedelta(days=days))
+    return [{"start": iso(s), "end": iso(e), "operators": n} for s, e, n in windows]
+
+
+def _solver_name(fp: FarmPlan | None) -> str:
+    if fp is None:
+        return "greedy"
+    return "greedy" if "greedy" in fp.plan.solver.lower() else "cp-sat"

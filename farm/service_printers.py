@@ -1,0 +1,203 @@
+"""The farm's printers: a live connection each, plus what the farm remembers about them.
+
+A :class:`FarmPrinter` joins the printer host's :class:`PrinterConnection` (state machine,
+temperatures, progress) with the farm's own facts kept in the database across restarts:
+loaded filament, whether the bed is clear, maintenance, and why it needs an operator.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from farm.config import PrinterConfig
+from farm.db import Database, PrinterRow
+from printers.profiles import PrinterProfile, load_printer
+
+log = logging.getLogger(__name__)
+
+COLOR_HEX = {
+    "black": "#1f1f1f",
+    "white": "#f2f2f2",
+    "red": "#d62728",
+    "green": "#2ca02c",
+    "blue": "#1f77b4",
+    "yellow": "#f5c518",
+    "orange": "#ff7f0e",
+    "grey": "#8c8c8c",
+    "gray": "#8c8c8c",
+    "purple": "#9467bd",
+    "natural": "#e8dcc0",
+    "transparent": "#d0e8f0",
+}
+
+
+class FarmPrinterState(StrEnum):
+    """The printer's state as the API and the operators see it."""
+
+    IDLE = "idle"
+    PRINTING = "printing"
+    PAUSED = "paused"
+    NEEDS_OPERATOR = "needs_operator"
+    ERROR = "error"
+    MAINTENANCE = "maintenance"
+    OFFLINE = "offline"
+
+
+@dataclass
+class CurrentPrint:
+    print_id: str
+    job_id: str
+    name: str
+    layers: int
+    started_monotonic: float
+
+
+def color_hex(color: str) -> str:
+    return COLOR_HEX.get(color.lower(), "#8c8c8c")
+
+
+class FarmPrinter:
+    """One printer of the farm (see module doc)."""
+
+    def __init__(self, config: PrinterConfig, db: Database):
+        self.config = config
+        self.profile: PrinterProfile = load_printer(config.profile)
+        self._db = db
+        self.connection: Any = None  # printers.connection.PrinterConnection once connected
+        self.virtual: Any = None  # printers.virtual.VirtualPrinter for port = "virtual"
+        self.current: CurrentPrint | None = None
+        self.connect_error: str | None = None
+        row = self._load_row()
+        self.material, self.color = row.material, row.color
+        self.bed_clear = bool(row.bed_clear)
+        self.maintenance = bool(row.maintenance)
+        self.needs_operator = bool(row.needs_operator)
+        self.message: str | None = row.message
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    def _load_row(self) -> PrinterRow:
+        with self._db.session() as session:
+            row = session.get(PrinterRow, self.id)
+            if row is None:
+                row = PrinterRow(
+                    id=self.id,
+                    material=self.config.material,
+                    color=self.config.color,
+                    bed_clear=1,
+                    maintenance=0,
+                    needs_operator=0,
+                )
+                session.add(row)
+            return row
+
+    def save(self) -> None:
+        """Write the remembered facts back to the database."""
+        with self._db.session() as session:
+            row = session.get(PrinterRow, self.id)
+            assert row is not None
+            row.material, row.color = self.material, self.color
+            row.bed_clear = int(self.bed_clear)
+            row.maintenance = int(self.maintenance)
+            row.needs_operator = int(self.needs_operator)
+            row.message = self.message
+
+    def ask_operator(self, message: str) -> None:
+        self.needs_operator, self.message = True, message
+        self.save()
+
+    def operator_done(self) -> None:
+        self.needs_operator, self.message = False, None
+        self.save()
+
+    # --- live state ---------------------------------------------------------------------
+
+    def host_status(self) -> Any:
+        return self.connection.status if self.connection is not None else None
+
+    def host_state(self) -> str:
+        status = self.host_status()
+        if status is None:
+            return "OFFLINE"
+        state = status.state
+        return str(getattr(state, "name", state)).upper()
+
+    def state(self) -> FarmPrinterState:
+        host = self.host_state()
+        if self.maintenance:
+            return FarmPrinterState.MAINTENANCE
+        if host in ("OFFLINE", "DISCONNECTED", "CONNECTING"):
+            return FarmPrinterState.OFFLINE
+        if host in ("ERROR", "KILLED", "HALTED"):
+            return FarmPrinterState.ERROR
+        if host == "PAUSED":
+            return FarmPrinterState.PAUSED
+        if self.current is not None or host in ("PRINTING", "PAUSING", "RESUMING", "FINISHING"):
+            return FarmPrinterState.PRINTING
+        if self.needs_operator or not self.bed_clear:
+            return FarmPrinterState.NEEDS_OPERATOR
+        return FarmPrinterState.IDLE
+
+    def ready(self) -> bool:
+        """Free, connected, bed clear, nobody needed: it may start the next print."""
+        return self.state() is FarmPrinterState.IDLE and self.host_state() == "IDLE"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's printer object (api/API.md)."""
+        status = self.host_status()
+        message = self.message
+        if status is not None and getattr(status, "error", None):
+            message = str(status.error)
+        elif self.connect_error and status is None:
+            message = self.connect_error
+        return {
+            "id": self.id,
+            "name": self.config.display_name,
+            "profile": self.profile.name,
+            "model": self.profile.model,
+            "state": self.state().value,
+            "connection": self.host_state(),
+            "message": message,
+            "temps": _temps(status),
+            "material": self.material,
+            "color": self.color,
+            "color_hex": color_hex(self.color),
+            "bed_clear": self.bed_clear,
+            "current": self._current_dict(status),
+        }
+
+    def _current_dict(self, status: Any) -> dict[str, Any] | None:
+        current = self.current
+        if current is None:
+            return None
+        progress = float(getattr(status, "progress", 0.0) or 0.0)
+        remaining = getattr(status, "remaining_s", None)
+        return {
+            "job_id": current.job_id,
+            "print_id": current.print_id,
+            "name": current.name,
+            "progress": round(progress, 4),
+            "layer": getattr(status, "layer", None),
+            "layers": current.layers,
+            "elapsed_s": round(time.monotonic() - current.started_monotonic),
+            "remaining_s": round(remaining) if remaining is not None else None,
+        }
+
+
+def _temps(status: Any) -> dict[str, dict[str, float | None]]:
+    def pair(prefix: str) -> dict[str, float | None]:
+        actual = getattr(status, f"{prefix}_c", None) if status is not None else None
+        target = getattr(status, f"{prefix}_target_c", None) if status is not None else None
+        return {"actual": _round(actual), "target": _round(target)}
+
+    return {"hotend": pair("hotend"), "bed": pair("bed")}
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None

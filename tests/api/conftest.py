@@ -1,0 +1,62 @@
+"""Fixtures: a farm of virtual printers in a temporary data dir, served by the real app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from farm.config import load_config
+from farm.keys import create_key
+from farm.service import FarmService
+
+FARM_TOML = """
+name = "test farm"
+upload_limit_mb = {limit_mb}
+[operators]
+always_present = true
+operators = 2
+[scheduling]
+time_limit_s = 1
+[[printers]]
+id = "P1"
+profile = "ender3"
+port = "virtual"
+material = "PLA"
+color = "black"
+self_clearing = true
+virtual_instant = true
+[[printers]]
+id = "P2"
+profile = "prusa_mk3s"
+port = "virtual"
+material = "PETG"
+color = "red"
+virtual_instant = true
+"""
+
+
+def write_config(folder: Path, limit_mb: float = 5) -> Path:
+    path = folder / "farm.toml"
+    path.write_text(FARM_TOML.format(limit_mb=limit_mb), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> FarmService:
+    config = load_config(write_config(tmp_path))
+    return FarmService(config, tmp_path / "data")
+
+
+@pytest.fixture
+def api_key(service: FarmService) -> str:
+    return create_key(service.db, "test")
+
+
+@pytest.fixture
+def client(service: FarmService, api_key: str) -> Iterator[TestClient]:
+    with TestClient(create_app(service), headers={"X-Api-Key": api_key}) as test_client:
+        yield test_client

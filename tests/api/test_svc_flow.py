@@ -1,0 +1,77 @@
+"""A part goes through the real app: sliced, planned, printed on virtual printers, done."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+
+from samples import sample_path
+
+CUBE = sample_path("models", "xyz_cube_20mm.stl")
+
+
+def wait_for(client: TestClient, path: str, test, timeout_s: float = 90.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = client.get(path).json()
+        if test(body):
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"{path} never got there; last: {body}")
+
+
+def test_cube_is_sliced_planned_printed_and_done(client: TestClient):
+    wait_for(
+        client,
+        "/api/printers",
+        lambda b: all(p["state"] == "idle" for p in b["printers"]),
+    )
+    response = client.post(
+        "/api/jobs", files={"file": ("cube.stl", CUBE.read_bytes())}, data={"copies": "2"}
+    )
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["id"] == "J0001" and job["state"] == "slicing" and len(job["prints"]) == 2
+
+    job = wait_for(client, "/api/jobs/J0001", lambda j: j["state"] == "done")
+    assert job["copies_done"] == 2
+    assert set(job["estimates"]) == {"ender3", "prusa_mk3s"}  # PLA: both models
+    assert all(p["printer_id"] == "P1" for p in job["prints"])  # P2 holds PETG
+    assert all(p["attempts"] == 1 and p["state"] == "done" for p in job["prints"])
+
+    gcode = client.get("/api/jobs/J0001/gcode?printer_model=prusa_mk3s")
+    assert gcode.status_code == 200 and "G1" in gcode.text
+    assert client.get("/api/jobs/J0001/gcode?printer_model=voron").status_code == 404
+    preview = client.get("/api/jobs/J0001/preview")
+    assert preview.status_code == 200 and preview.headers["content-type"].startswith("image/")
+
+    metrics = client.get("/metrics").text
+    assert 'slicefarm_prints_total{result="done"} 2.0' in metrics
+    plan = client.get("/api/plan").json()
+    assert plan["solver"] in ("cp-sat", "greedy")
+    assert [p["printer_id"] for p in plan["printers"]] == ["P1", "P2"]
+
+
+def test_petg_job_waits_for_a_filament_swap_on_the_todo_list(client: TestClient):
+    response = client.post(
+        "/api/jobs",
+        files={"file": ("cube.stl", CUBE.read_bytes())},
+        data={"material": "PETG", "color": "blue", "printer_model": "ender3"},
+    )
+    assert response.status_code == 201, response.text
+    plan = wait_for(client, "/api/plan", lambda p: p["todo"])
+    load = [t for t in plan["todo"] if t["kind"] == "load"]
+    assert load and load[0]["printer_id"] == "P1" and "PETG blue" in load[0]["text"]
+    printer = wait_for(client, "/api/printers/P1", lambda p: p["state"] == "needs_operator")
+    assert "PETG" in printer["message"]
+
+    bad = client.post("/api/printers/P1/actions", json={"action": "filament_loaded"})
+    assert bad.status_code == 409 and "material" in bad.json()["detail"]
+    done = client.post(
+        "/api/printers/P1/actions",
+        json={"action": "filament_loaded", "material": "PETG", "color": "blue"},
+    )
+    assert done.status_code == 200 and done.json()["material"] == "PETG"
+    job = wait_for(client, "/api/jobs/J0001", lambda j: j["state"] == "done")
+    assert job["prints"][0]["printer_id"] == "P1"
