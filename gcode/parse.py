@@ -35,7 +35,6 @@ _CLASS[ord("a") : ord("z") + 1] = _LETTER
 _CLASS[[ord(" "), ord("\t"), ord("\r"), ord("\f"), ord("\v")]] = _SPACE
 _CLASS[ord("\n")] = _NEWLINE
 
-_COMMENT_RE = re.compile(rb"[;*][^\n]*")
 _NUMBER_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 _WORD_RE = re.compile(r"\s*([A-Za-z])\s*([-+]?(?:\d+\.?\d*|\.\d+))?")
 _EXTENDED_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*)(?=\s|=|$)")
@@ -107,7 +106,56 @@ def parse(source: str | bytes) -> ParsedGcode:
     """Parse a whole G-code text (str or bytes) into one row per line."""
     if isinstance(source, str):
         source = source.encode("utf-8", "surrogateescape")
-    return _parse_bytes(source, 0)
+    parts = []
+    first_line = 0
+    for block in _blocks(source, BLOCK_BYTES):
+        parts.append(_parse_bytes(block, first_line))
+        first_line += parts[-1].n_lines
+    return concat(parts)
+
+
+def _blocks(buf: bytes, size: int) -> Iterator[bytes]:
+    """Pieces of about ``size`` bytes that end at line ends (the last one may not)."""
+    start = 0
+    while start < len(buf) or start == 0:
+        cut = buf.find(b"\n", start + size)
+        end = len(buf) if cut < 0 else cut + 1
+        yield buf[start:end]
+        start = end
+        if start >= len(buf):
+            break
+
+
+def concat(parts: list[ParsedGcode]) -> ParsedGcode:
+    """One ParsedGcode of consecutive blocks (each block's ``first_line`` already set)."""
+    if len(parts) == 1:
+        return parts[0]
+    n = sum(p.n_lines for p in parts)
+    letters = sorted({letter for p in parts for letter in p.params})
+    params = {
+        letter: np.concatenate([p.params.get(letter, np.full(p.n_lines, np.nan)) for p in parts])
+        for letter in letters
+    }
+    flag_letters = sorted({letter for p in parts for letter in p.flags})
+    offset = np.cumsum([0] + [p.n_lines for p in parts])
+    flags = {
+        letter: np.concatenate(
+            [p.flags[letter] + offset[k] for k, p in enumerate(parts) if letter in p.flags]
+        )
+        for letter in flag_letters
+    }
+    return ParsedGcode(
+        n_lines=n,
+        cmd_letter=np.concatenate([p.cmd_letter for p in parts]),
+        cmd_number=np.concatenate([p.cmd_number for p in parts]),
+        params=params,
+        flags=flags,
+        extended=tuple(
+            (row + offset[k], name) for k, p in enumerate(parts) for row, name in p.extended
+        ),
+        issues=tuple(issue for p in parts for issue in p.issues),
+        first_line=parts[0].first_line,
+    )
 
 
 def parse_file(path: str | Path) -> ParsedGcode:
@@ -151,12 +199,33 @@ class _Words:
     value: np.ndarray
 
 
+def _strip_comments(buf: bytes) -> tuple[np.ndarray, int]:
+    """(code bytes with a leading and a trailing newline, number of lines).
+
+    Everything from the first ``;`` or ``*`` of a line to its end is dropped.
+    """
+    data = np.frombuffer(buf, np.uint8)
+    newlines = np.flatnonzero(data == 10)
+    n_lines = len(newlines) + (1 if len(data) and data[-1] != 10 else 0)
+    cut = np.flatnonzero((data == 59) | (data == 42))
+    if len(cut):
+        row = np.searchsorted(newlines, cut)
+        first = np.ones(len(cut), bool)
+        first[1:] = row[1:] != row[:-1]
+        starts = cut[first]
+        ends = np.append(newlines, len(data))[row[first]]
+        inside = np.zeros(len(data) + 1, np.int8)
+        inside[starts] = 1
+        inside[ends] -= 1
+        data = data[np.cumsum(inside[:-1], dtype=np.int8) == 0]
+    code = np.empty(len(data) + 2, np.uint8)
+    code[0] = code[-1] = 10
+    code[1:-1] = data
+    return code, n_lines
+
+
 def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
-    n_lines = buf.count(b"\n") + (0 if buf.endswith(b"\n") or not buf else 1)
-    code = b"\n" + _COMMENT_RE.sub(b"", buf)
-    if not code.endswith(b"\n"):
-        code += b"\n"
-    raw = np.frombuffer(code, np.uint8)
+    raw, n_lines = _strip_comments(buf)
     cls = _CLASS[raw]
     boundary = np.flatnonzero(cls != _NUM)  # every byte that is not part of a number
     bcls = cls[boundary]
@@ -184,12 +253,8 @@ def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
     with_value = has_number[letter_idx]
     values = np.full(len(letter_idx), np.nan)
     if with_value.any():
-        newlines = boundary[is_newline]
-        text = np.where(cls == _NUM, raw, np.uint8(32))
-        for row in slow_rows.tolist():
-            text[newlines[row] : newlines[row + 1]] = 32
         at = letter_idx[with_value]
-        values[with_value] = _read_numbers(text, boundary[at] + 1, boundary[at + 1])
+        values[with_value] = _read_numbers(raw, boundary[at] + 1, boundary[at + 1])
     fast = _Words(word_row.astype(np.int64), raw[boundary[letter_idx]] & 0xDF, values)
     issues: list[ParseIssue] = []
     extended: list[tuple[int, str]] = []
@@ -198,22 +263,91 @@ def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
     return _rows(fast, n_lines, first_line, issues, extended)
 
 
-def _read_numbers(text: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Values of the numbers text[starts[k]:ends[k]]; ``text`` is blank outside them.
+# SWAR constants: eight ASCII digits in one uint64 (first character in the lowest byte).
+_U = np.uint64
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
+_ZEROS = _U(0x3030303030303030)
+_HIGH_NIBBLES = _U(0xF0F0F0F0F0F0F0F0)
+_SIXES = _U(0x0606060606060606)
+_SEVEN_F = _U(0x7F7F7F7F7F7F7F7F)
+_HIGH_BITS = _U(0x8080808080808080)
+_DOTS = _U(0x2E2E2E2E2E2E2E2E)
+_PAIR = _U(0x000000FF000000FF)
+_MUL1 = _U(0x000F424000000064)  # 100 + 1000000 << 32
+_MUL2 = _U(0x0000271000000001)  # 1 + 10000 << 32
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+_PAD = 16
 
-    A malformed number (``1.2.3``, ``--1``) comes back as +inf.
-    """
-    try:
-        values = np.fromstring(text.tobytes(), dtype=np.float64, sep=" ")
-    except ValueError:
-        values = None
-    if values is not None and len(values) == len(starts):
-        return values
+
+def _eight_digits(window: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integers from the top ``width`` (0..8) bytes of each uint64; (values int64, all-digits)."""
+    fill = _LOW_BYTES[8 - width]
+    v = (window & ~fill) | (_ZEROS & fill)
+    ok = ((v & _HIGH_NIBBLES) == _ZEROS) & (((v + _SIXES) & _HIGH_NIBBLES) == _ZEROS)
+    v = v - _ZEROS
+    v = v * _U(10) + (v >> _U(8))
+    v = (((v & _PAIR) * _MUL1) + (((v >> _U(16)) & _PAIR) * _MUL2)) >> _U(32)
+    return (v & _U(0xFFFFFFFF)).astype(np.int64), ok
+
+
+def _dot_mask(window: np.ndarray) -> np.ndarray:
+    """High bit set in every byte of the uint64 that is a '.'."""
+    x = window ^ _DOTS
+    return ~(((x & _SEVEN_F) + _SEVEN_F) | x) & _HIGH_BITS
+
+
+_CHUNK = 1 << 15  # tokens per pass: keeps the working arrays in cache
+BLOCK_BYTES = 1 << 18  # parse() works through the text in blocks of whole lines
+
+
+def _read_numbers(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Values of the numbers raw[starts[k]:ends[k]], in cache-sized chunks."""
+    padded = np.full(len(raw) + 2 * _PAD, 32, np.uint8)
+    padded[_PAD : _PAD + len(raw)] = raw
+    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
     out = np.empty(len(starts))
-    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-        token = text[s:e].tobytes().decode("ascii")
-        out[k] = float(token) if _NUMBER_RE.fullmatch(token) else np.inf
+    for lo in range(0, len(starts), _CHUNK):
+        hi = lo + _CHUNK
+        out[lo:hi] = _read_chunk(raw, words, starts[lo:hi], ends[lo:hi])
     return out
+
+
+def _read_chunk(
+    raw: np.ndarray, words: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """Values of the numbers raw[starts[k]:ends[k]] (``-12.5``, ``.5``, ``+3``, ``7.``).
+
+    Eight digits at a time in uint64 arithmetic (SWAR); integer and fraction parts
+    are exact integers, so the result is the correctly rounded double, as float()
+    gives.  Numbers with more than eight digits on either side of the point go
+    through float(); a malformed number (``1.2.3``, ``--1``, ``-``) comes back as +inf.
+    """
+    width = ends - starts
+    short = np.minimum(width, 8)
+    lo = words[ends + (_PAD - 8)]
+    hi = words[ends + (_PAD - 16)]
+    dots_lo = _dot_mask(lo) & ~_LOW_BYTES[8 - short]
+    dots_hi = _dot_mask(hi) & ~_LOW_BYTES[8 - np.clip(width - 8, 0, 8)]
+    n_dots = np.bitwise_count(dots_lo) + np.bitwise_count(dots_hi)
+    # bytes after the point: the point's byte k in ``lo`` has bit 8k+7 set
+    frac = np.where(dots_lo != 0, 7 - (np.bitwise_count(dots_lo - _U(1)) - 7) // 8, 0)
+    frac = np.where((dots_lo == 0) & (dots_hi == _U(1) << _U(63)), 8, frac).astype(np.int64)
+    first = raw[starts]
+    signed = (first == 45) | (first == 43)
+    int_end = ends - frac - (n_dots > 0)
+    int_width = int_end - starts - signed
+    ok = (n_dots <= 1) & (width <= 16) & (int_width >= 0) & (int_width <= 8)
+    ok &= (int_width + frac > 0) & ((n_dots == 0) | (frac > 0) | (int_width > 0))
+    int_width = np.clip(int_width, 0, 8)
+    int_value, int_ok = _eight_digits(words[int_end + (_PAD - 8)], int_width)
+    frac_value, frac_ok = _eight_digits(lo, frac)
+    ok &= int_ok & frac_ok
+    value = (int_value * _POW10[frac] + frac_value) / _POW10[frac].astype(np.float64)
+    value = np.where(first == 45, -value, value)
+    for k in np.flatnonzero(~ok).tolist():
+        token = raw[starts[k] : ends[k]].tobytes().decode("ascii", "replace")
+        value[k] = float(token) if _NUMBER_RE.fullmatch(token) else np.inf
+    return value
 
 
 def _rows(
@@ -261,15 +395,22 @@ def _rows(
         param &= ~text_cmd[words.line]
     params: dict[str, np.ndarray] = {}
     flags: dict[str, np.ndarray] = {}
-    p_letter, p_line, p_value = words.letter[param], words.line[param], words.value[param]
-    for code in np.unique(p_letter).tolist():
-        sel = p_letter == code
+    p_letter = words.letter[param]
+    order = np.argsort(p_letter, kind="stable")
+    p_line, p_value = words.line[param][order], words.value[param][order]
+    counts = np.bincount(p_letter, minlength=256)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    for code in np.flatnonzero(counts).tolist():
+        line, value = (
+            p_line[bounds[code] : bounds[code + 1]],
+            p_value[bounds[code] : bounds[code + 1]],
+        )
         column = np.full(n_lines, np.nan)
-        column[p_line[sel]] = p_value[sel]
+        column[line] = value
         params[chr(code)] = column
-        bare = sel & np.isnan(p_value)
+        bare = np.isnan(value)
         if bare.any():
-            flags[chr(code)] = np.unique(p_line[bare])
+            flags[chr(code)] = np.unique(line[bare])
     issues.sort(key=lambda issue: issue.line)
     return ParsedGcode(
         n_lines=n_lines,
