@@ -141,7 +141,11 @@ def test_upload_goes_to_queue_then_prints_with_moving_progress(page, farm, artif
         page.wait_for_timeout(500)
     assert progress_of(busy.first) > first, "the card's progress did not move"
     assert busy.first.locator(".card-preview").get_attribute("src"), "no preview on the card"
-    page.locator(".gantt-row .bar").first.wait_for(timeout=10 * SECOND_MS)
+    job_id = page.locator("#queue-body tr", has_text=UPLOAD_NAME).first.get_attribute("data-job")
+    bar = page.locator(f'.gantt-row .bar[data-job="{job_id}"]').first
+    bar.wait_for(timeout=10 * SECOND_MS)
+    bar.hover(force=True)
+    assert UPLOAD_NAME in page.locator("#tooltip").inner_text()
     page.screenshot(path=str(artifacts / "dashboard-printing.png"), full_page=True)
     assert page.errors == []
 
@@ -203,3 +207,29 @@ def test_queue_cancel_asks_once_more_then_retry_requeues(page, farm, artifacts):
         timeout=10 * SECOND_MS
     )
     assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled"
+
+
+def test_load_filament_asks_material_and_colour_and_shows_the_swatch(page, farm):
+    idle = [p for p in farm.get("/api/printers")["printers"] if p["state"] == "idle"]
+    if not idle:
+        pytest.skip("no idle printer in the demo farm right now")
+    printer = idle[-1]
+    target = card(page, printer["id"])
+    before = target.locator(".swatch").evaluate("e => getComputedStyle(e).backgroundColor")
+    target.get_by_role("button", name="Load filament").click()
+    dialog = page.locator("#filament-dialog")
+    dialog.locator("input[name=material]").fill(printer["material"])
+    dialog.locator("input[name=color]").fill("blue")
+    dialog.get_by_role("button", name="Loaded").click()
+    target.locator(".filament-text", has_text=f"{printer['material']} blue").wait_for(
+        timeout=10 * SECOND_MS
+    )
+    after = target.locator(".swatch").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert after != before
+    restore = {"action": "filament_loaded", "material": printer["material"]}
+    httpx.post(
+        f"{farm.url}/api/printers/{printer['id']}/actions",
+        json=restore | {"color": printer["color"]},
+        headers={"X-Api-Key": farm.key},
+        timeout=10,
+    ).raise_for_status()

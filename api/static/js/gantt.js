@@ -94,7 +94,7 @@ function barSvg(pr, k, y, h, win, x) {
   const cls = ["bar", pr.tardy ? "tardy" : "", pr.state === "printing" ? "bar-printing" : ""].join(" ");
   const chars = Math.floor((w - 8) / 6.4);
   const label = chars >= 3 ? esc(pr.name.length > chars ? `${pr.name.slice(0, chars - 1)}…` : pr.name) : "";
-  let svg = `<g class="${cls.trim()}" data-k="${k}"><rect x="${x0}" y="${y}" width="${w}" height="${h}" rx="3" fill="${materialColor(pr.material)}"/>`;
+  let svg = `<g class="${cls.trim()}" data-k="${k}" data-job="${esc(pr.job_id)}" data-print="${esc(pr.print_id)}"><rect x="${x0}" y="${y}" width="${w}" height="${h}" rx="3" fill="${materialColor(pr.material)}"/>`;
   if (label) svg += `<text x="${x0 + 5}" y="${y + h / 2 + 4}">${label}</text>`;
   svg += "</g>";
   const due = pr.due ? Date.parse(pr.due) : null;

@@ -190,16 +190,12 @@ async function start() {
     started = true;
   }
   setLive("reconnecting");
-  try {
-    await loadAll();
-  } catch (error) {
-    if (handleFatal(error)) return;
-    toast(error.message, "error");
-  }
   source = connectEvents({
     onStatus: setLive,
     onPlan: refreshPlan,
-    onResync: () => loadAll().catch((error) => handleFatal(error) || toast(error.message, "error")),
+    loadSnapshot: () => loadAll().catch((error) => handleFatal(error) || toast(error.message, "error")),
+    // EventSource reports no HTTP status: when the stream breaks, ask the API why (a revoked key?).
+    onError: () => api.farm().catch(handleFatal),
   });
 }
 

@@ -35,10 +35,10 @@ function put(card, key, value, apply) {
   apply(value);
 }
 
+/** "209/210°" while a target is set, "23°" without one. */
 function tempText(t) {
-  if (!t) return "–";
-  const target = t.target ? ` / ${temp(t.target)}` : "";
-  return `${temp(t.actual)}${target}`;
+  if (!t || t.actual == null) return "–";
+  return t.target ? `${Math.round(t.actual)}/${temp(t.target)}` : temp(t.actual);
 }
 
 function tempOff(t) {
