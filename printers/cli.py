@@ -1,9 +1,13 @@
-"""``slicefarm profiles``: list and check printer and material profiles."""
+"""Printer commands: ``profiles``, ``ports``, ``send`` and ``virtual-printer``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
+import threading
+from pathlib import Path
 
 from printers.profiles import (
     MaterialProfile,
@@ -31,6 +35,143 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="profile files to validate (printer or material, told apart by their keys)",
     )
     parser.set_defaults(func=run_profiles)
+    _register_ports(subparsers)
+    _register_send(subparsers)
+    _register_virtual(subparsers)
+
+
+def _register_ports(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "ports",
+        help="list serial ports, likely printers first",
+        description="List the serial ports of this machine with a board guess from USB VID:PID.",
+    )
+    parser.set_defaults(func=run_ports)
+
+
+def _baud(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a baud rate or 'auto'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"baud rate must be positive, got {value}")
+    return value
+
+
+def _register_send(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "send",
+        help="stream a G-code file to a printer",
+        description="Connect to the printer on PORT, stream FILE with a progress line, and "
+        "exit 0 when it is printed.  Ctrl-C cancels with the profile's cancel script.",
+    )
+    parser.add_argument("file", metavar="FILE.gcode", type=Path)
+    parser.add_argument("--port", required=True, help="/dev/ttyUSB0, /dev/pts/N, socket://...")
+    parser.add_argument("--baud", type=_baud, default=None, help="rate or 'auto' (P26)")
+    parser.add_argument("--printer", default="ender3", help="printer profile name or TOML path")
+    parser.set_defaults(func=run_send)
+
+
+def _speed(text: str) -> float | str:
+    if text == "instant":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a speed factor or 'instant'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"speed must be > 0, got {value}")
+    return value
+
+
+def _register_virtual(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "virtual-printer",
+        help="run Marlin-like virtual printers on ptys until Ctrl-C",
+        description="Start virtual printers and print their port paths, one per line "
+        "('name path').  Faults: corrupt=RATE,drop=RATE,lost_ok=RATE,thermal_runaway=LINES,"
+        "disconnect=LINES,action_pause=LINES,garbage_on_boot=1.",
+    )
+    parser.add_argument("--count", type=int, default=1, help="how many printers (default 1)")
+    parser.add_argument("--speed", type=_speed, default=1.0, help="time factor or 'instant'")
+    parser.add_argument("--fault", default="", help="faults to inject, e.g. corrupt=0.02")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault dice")
+    parser.add_argument("--no-autoreport", action="store_true", help="no AUTOREPORT_TEMP")
+    parser.set_defaults(func=run_virtual)
+
+
+def _error(message: str, code: int) -> int:
+    print(f"slicefarm: error: {message}", file=sys.stderr)
+    return code
+
+
+def run_ports(args: argparse.Namespace) -> int:
+    from printers.transport import list_serial_ports
+
+    ports = list_serial_ports()
+    if not ports:
+        print("no serial ports found")
+    for port in ports:
+        ids = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None else "-"
+        hint = f"  ({port.board_hint})" if port.board_hint else ""
+        print(f"{port.device:<20} {ids:<10} {port.description}{hint}")
+    return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from printers.send import send_file
+
+    if not args.file.is_file():
+        return _error(f"no such G-code file: {args.file}", 2)
+    try:
+        profile = load_printer(args.printer)
+    except ProfileError as exc:
+        return _error(str(exc), 2)
+    baud = args.baud if args.baud is not None else profile.baud_rate
+    outcome = asyncio.run(send_file(args.file, args.port, profile, baud))
+    if outcome.exit_code == 0:
+        print(outcome.message)
+        return 0
+    return _error(outcome.message, outcome.exit_code)
+
+
+def run_virtual(args: argparse.Namespace) -> int:
+    from printers.virtual import FaultConfig, FaultSpecError, VirtualPrinter
+
+    if args.count < 1:
+        return _error(f"--count must be at least 1, got {args.count}", 2)
+    try:
+        faults = FaultConfig.parse(args.fault)
+    except FaultSpecError as exc:
+        return _error(str(exc), 2)
+    instant = args.speed == "instant"
+    speed = 1.0 if instant else float(args.speed)
+    printers = [
+        VirtualPrinter(
+            speed=speed,
+            instant=instant,
+            faults=faults,
+            seed=args.seed + index,
+            name=f"virtual{index + 1}",
+            autoreport_temp=not args.no_autoreport,
+        )
+        for index in range(args.count)
+    ]
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        for printer in printers:
+            print(f"{printer.name} {printer.start()}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for printer in printers:
+            printer.stop()
+    return 0
 
 
 def _check_file(path: str) -> str:
