@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/slicefarm profiles
+	$(BIN)/slicefarm serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
