@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from printers.profiles import MaterialProfile, PrinterProfile
+from printers.profiles import PrinterProfile
 from slicer.settings import SliceSettings
 from slicer.toolpath import LayerPlan, Toolpath
 
@@ -150,32 +150,45 @@ class GcodeWriter:
             self.emit(f"G1{words} {self._e_word(delta)}")
 
 
+def write_layer(
+    plan: LayerPlan, settings: SliceSettings, filament_diameter_mm: float
+) -> tuple[str, float]:
+    """G-code of one layer, independent of the layers around it: the first travel names X, Y
+    and Z in full, the feed rate is restated and absolute E restarts at 0 (G92), so layers
+    can be written in parallel.  Returns (text, filament mm)."""
+    w = GcodeWriter(settings, filament_diameter_mm)
+    _write_layer(w, plan, settings)
+    return "\n".join(w.lines) + "\n", w.filament_mm
+
+
 def write_body(
-    plans: Sequence[LayerPlan],
+    layers: Sequence[tuple[str, float]],
     printer: PrinterProfile,
-    material: MaterialProfile,
     settings: SliceSettings,
     header: Iterable[str] = (),
 ) -> WrittenGcode:
-    """G-code for the resolved ``settings`` (see SliceSettings.resolve) without the footer."""
+    """The whole program without the footer: header comments, heat-up and start script, the
+    layers' texts (from write_layer), a final retraction and the end script."""
     s = settings
     w = GcodeWriter(s, printer.filament_diameter_mm)
     values = template_values(printer, s)
     for line in header:
         w.emit(f"; {line}")
-    w.emit(f"; layer_count = {len(plans)}")
+    w.emit(f"; layer_count = {len(layers)}")
     w.emit("M107")
     _heat_up(w, fill_template(printer.gcode.start, values), s)
     w.emit("G21 ; millimetres")
     w.emit("G90 ; absolute XYZ")
     w.emit("M83 ; relative E" if s.relative_e else "M82 ; absolute E")
-    w.emit("G92 E0")
-    for plan in plans:
-        _write_layer(w, plan, s)
-    w.retract()
-    w.emit(";TYPE:Custom")
-    w.lines.extend(fill_template(printer.gcode.end, values).strip().splitlines())
-    return WrittenGcode("\n".join(w.lines) + "\n", w.filament_mm, len(plans))
+    head = "\n".join(w.lines) + "\n"
+    tail = GcodeWriter(s, printer.filament_diameter_mm)
+    if not s.relative_e:
+        tail.emit("G92 E0")
+    tail.retract()
+    tail.emit(";TYPE:Custom")
+    tail.lines.extend(fill_template(printer.gcode.end, values).strip().splitlines())
+    text = head + "".join(t for t, _ in layers) + "\n".join(tail.lines) + "\n"
+    return WrittenGcode(text, sum(f for _, f in layers), len(layers))
 
 
 def template_values(printer: PrinterProfile, s: SliceSettings) -> dict[str, object]:
@@ -211,6 +224,8 @@ def _heat_up(w: GcodeWriter, start: str, s: SliceSettings) -> None:
 
 def _write_layer(w: GcodeWriter, plan: LayerPlan, s: SliceSettings) -> None:
     w.emit(";LAYER_CHANGE")
+    if not s.relative_e:
+        w.emit("G92 E0")
     w.emit(f";Z:{plan.z_mm:g}")
     w.emit(f";HEIGHT:{plan.height_mm:g}")
     if plan.index == 1:

@@ -27,20 +27,47 @@ def _rotate(points: np.ndarray, angle_rad: float) -> np.ndarray:
 def parallel_lines(
     region: shapely.Geometry, angle_deg: float, spacing_mm: float
 ) -> list[np.ndarray]:
-    """Lines at ``angle_deg`` every ``spacing_mm``, clipped to ``region``: (2+, 2) polylines."""
+    """Lines at ``angle_deg`` every ``spacing_mm``, clipped to ``region``: (2, 2) segments.
+
+    Scanline clipping in numpy: every ring edge is crossed with the scanlines it spans, the
+    crossings are sorted along each scanline and paired (even-odd, as rings of a valid
+    polygon nest).  Segments come in scan order: by scanline, then along it.
+    """
     if region.is_empty or spacing_mm <= 0:
         return []
     angle = math.radians(angle_deg)
-    local = shapely.transform(region, lambda p: _rotate(p, -angle))
-    minx, miny, maxx, maxy = local.bounds
-    k = np.arange(math.ceil(miny / spacing_mm), math.floor(maxy / spacing_mm) + 1)
-    if len(k) == 0:
+    coords, ring_index = shapely.get_coordinates(
+        shapely.get_rings(shapely.get_parts(region)), return_index=True
+    )
+    if len(coords) < 3:
         return []
+    local = _rotate(coords, -angle)
+    same_ring = ring_index[1:] == ring_index[:-1]
+    a, b = local[:-1][same_ring], local[1:][same_ring]  # rings are closed: last == first
+    y0, y1 = a[:, 1], b[:, 1]
+    lo_y, hi_y = np.minimum(y0, y1), np.maximum(y0, y1)
+    k_lo = np.ceil(lo_y / spacing_mm).astype(np.int64)
+    k_hi = np.ceil(hi_y / spacing_mm).astype(np.int64)  # half-open: lo <= y < hi
+    counts = np.maximum(k_hi - k_lo, 0)
+    edge = np.repeat(np.arange(len(a)), counts)
+    if len(edge) == 0:
+        return []
+    first = np.cumsum(counts) - counts
+    k = k_lo[edge] + (np.arange(len(edge)) - first[edge])
     y = k * spacing_mm
-    coords = np.empty((len(k), 2, 2))
-    coords[:, 0, 0], coords[:, 1, 0] = minx - 1.0, maxx + 1.0
-    coords[:, :, 1] = y[:, None]
-    return _clip(shapely.linestrings(coords), local, angle)
+    t = (y - y0[edge]) / (y1[edge] - y0[edge])
+    x = a[edge, 0] + t * (b[edge, 0] - a[edge, 0])
+    order = np.lexsort((x, k))
+    k, x, y = k[order], x[order], y[order]
+    if len(k) % 2:
+        return []
+    start, end = np.arange(0, len(k), 2), np.arange(1, len(k), 2)
+    ok = (k[start] == k[end]) & (x[end] - x[start] > 1e-6)
+    seg = np.empty((int(ok.sum()), 2, 2))
+    seg[:, 0, 0], seg[:, 1, 0] = x[start][ok], x[end][ok]
+    seg[:, :, 1] = y[start][ok][:, None]
+    seg = _rotate(seg.reshape(-1, 2), angle).reshape(-1, 2, 2)
+    return list(seg)
 
 
 def wave_lines(region: shapely.Geometry, spacing_mm: float, z_mm: float) -> list[np.ndarray]:

@@ -38,8 +38,7 @@ class Mesh:
     @property
     def bounds_mm(self) -> np.ndarray:
         """(2, 3) float64: min and max corner, mm."""
-        used = self.vertices[np.unique(self.faces)] if len(self.faces) else self.vertices
-        return np.array([used.min(axis=0), used.max(axis=0)])
+        return np.array([self.vertices.min(axis=0), self.vertices.max(axis=0)])
 
     def translated(self, offset_mm: np.ndarray) -> Mesh:
         """A copy moved by ``offset_mm`` ((3,) float64, mm)."""
@@ -125,8 +124,14 @@ def _merge_vertices(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         shift = bits - 21
         q >>= shift
     key = (q[:, 0] << 42) | (q[:, 1] << 21) | q[:, 2]
-    _unique_keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return points[first], inverse.reshape(-1, 3).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    new = np.empty(len(key), dtype=bool)
+    new[0] = True
+    new[1:] = sorted_key[1:] != sorted_key[:-1]
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return points[order[new]], inverse.reshape(-1, 3)
 
 
 def _drop_bad_faces(faces: np.ndarray) -> np.ndarray:

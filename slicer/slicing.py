@@ -100,38 +100,41 @@ def _edge_ids(mesh: Mesh, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 
 def _chain(seg: dict[str, np.ndarray]) -> Contours:
-    """Join segments into closed contours through shared mesh edges."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components, depth_first_order
+    """Join segments into contours through shared mesh edges.
 
+    Pointer jumping (list ranking) orders all chains of all layers at once in
+    O(n log L) array operations, L being the longest chain.
+    """
     n = len(seg["layer"])
     if n == 0:
         return Contours(np.empty((0, 2)), np.zeros(1, dtype=np.int64), np.empty(0, np.int64))
     succ = _match(seg["layer"], seg["end_edge"], seg["start_edge"])
     has_pred = np.zeros(n, dtype=bool)
     has_pred[succ[succ >= 0]] = True
-    src = np.flatnonzero(succ >= 0)
-    graph = csr_matrix((np.ones(len(src), np.int8), (src, succ[src])), shape=(n, n))
-    _, label = connected_components(graph, directed=True, connection="weak")
-    heads = np.flatnonzero(~has_pred)
-    in_path = np.zeros(label.max() + 1, dtype=bool)
-    in_path[label[heads]] = True
-    first_of_label = np.full(label.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first_of_label, label, np.arange(n))
-    cycle_heads = first_of_label[~in_path]
-    all_heads = np.concatenate([heads, cycle_heads])
-    root = n
-    rows = np.concatenate([src, np.full(len(all_heads), root)])
-    cols = np.concatenate([succ[src], all_heads])
-    full = csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n + 1, n + 1))
-    order = depth_first_order(full, root, directed=True, return_predecessors=False)[1:]
-    is_head = np.zeros(n, dtype=bool)
-    is_head[all_heads] = True
-    ring_start = np.flatnonzero(is_head[order])
-    is_open = ~has_pred[order[ring_start]]
+    rounds = int(np.ceil(np.log2(np.bincount(seg["layer"]).max() + 1))) + 1
+    # Cycles: every member reaches the cycle's smallest index; break each cycle before it.
+    idx = np.arange(n)
+    nxt = np.where(succ >= 0, succ, idx)
+    low = idx.copy()
+    for _ in range(rounds):
+        low = np.minimum(low, low[nxt])
+        nxt = nxt[nxt]
+    on_cycle = succ[nxt] >= 0  # path nodes end on their tail, whose successor is -1
+    breaks = on_cycle & (succ >= 0) & (low[np.maximum(succ, 0)] == succ)
+    open_succ = np.where(breaks, -1, succ)
+    # Rank = distance to the chain's tail; tail = where the chain ends.
+    tail = np.where(open_succ >= 0, open_succ, idx)
+    rank = (open_succ >= 0).astype(np.int64)
+    for _ in range(rounds):
+        rank = rank + rank[tail]
+        tail = tail[tail]
+    order = np.lexsort((-rank, tail))
+    ring_start = np.flatnonzero(np.r_[True, tail[order][1:] != tail[order][:-1]])
+    head = order[ring_start]
+    is_open = ~has_pred[head]
     points = seg["start"][order]
-    offsets = np.append(ring_start, len(order)).astype(np.int64)
-    layer = seg["layer"][order[ring_start]]
+    offsets = np.append(ring_start, n).astype(np.int64)
+    layer = seg["layer"][head]
     if is_open.any():
         points, offsets, layer = _close_open_chains(
             points, offsets, layer, is_open, seg["end"][order]
@@ -233,7 +236,7 @@ def _polygons(contours: Contours, n_layers: int) -> list[shapely.Geometry]:
     ids = np.repeat(np.arange(int(keep.sum())), lens[keep])
     rings = shapely.linearrings(contours.points[mask], indices=ids)
     polys = shapely.polygons(rings)
-    polys = shapely.simplify(polys, SIMPLIFY_TOLERANCE_MM)
+    polys = shapely.simplify(polys, SIMPLIFY_TOLERANCE_MM, preserve_topology=False)
     bad = ~shapely.is_valid(polys)
     if bad.any():
         polys[bad] = shapely.make_valid(polys[bad])
