@@ -233,3 +233,23 @@ def test_load_filament_asks_material_and_colour_and_shows_the_swatch(page, farm)
         headers={"X-Api-Key": farm.key},
         timeout=10,
     ).raise_for_status()
+
+
+def test_a_part_the_service_refuses_shows_its_words(page, farm):
+    bad = b"solid nothing\nendsolid nothing\n"
+    answer = httpx.post(
+        f"{farm.url}/api/jobs",
+        files={"file": ("empty_mesh.stl", bad)},
+        headers={"X-Api-Key": farm.key},
+        timeout=30,
+    )
+    assert 400 <= answer.status_code < 500
+    page.set_input_files(
+        "#upload input[type=file]",
+        files=[{"name": "empty_mesh.stl", "mimeType": "model/stl", "buffer": bad}],
+    )
+    page.click("#upload button[type=submit]")
+    message = page.locator(".staged-error .staged-msg")
+    message.wait_for(timeout=20 * SECOND_MS)
+    assert message.inner_text() == answer.json()["detail"]
+    page.click(".staged-error [data-remove]")

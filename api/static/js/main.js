@@ -74,7 +74,6 @@ async function loadAll() {
   setPrinters(printers);
   setJobs(jobs);
   $("farm-name").textContent = farm.name ?? "";
-  document.title = `${farm.name ?? "farm"} · slicefarm`;
   await refreshPlan();
 }
 
@@ -98,6 +97,17 @@ function headerView(wall) {
     chip.setAttribute("aria-pressed", String(wall.filter.states.has(s)));
     refreshAll();
   });
+  // "/" jumps to the search box, as in most tools; Escape clears it.
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target.closest("input, select, textarea, dialog");
+    if (event.key === "/" && !typing) {
+      event.preventDefault();
+      $("search").focus();
+    } else if (event.key === "Escape" && event.target === $("search")) {
+      $("search").value = "";
+      $("search").dispatchEvent(new Event("input"));
+    }
+  });
   $("search").addEventListener("input", (event) => {
     wall.filter.text = event.target.value.trim().toLowerCase();
     refreshAll();
@@ -106,6 +116,9 @@ function headerView(wall) {
     if (!(changes.all || changes.printers.size)) return;
     const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
     for (const p of state.printers.values()) counts[p.state] = (counts[p.state] ?? 0) + 1;
+    const waiting = counts.needs_operator + counts.error;
+    const farmName = state.farm?.name ?? "farm";
+    document.title = `${waiting ? `(${waiting}) ` : ""}${farmName} · slicefarm`;
     for (const chip of chips.children) {
       const n = counts[chip.dataset.state] ?? 0;
       const el = chip.querySelector(".chip-n");

@@ -13,7 +13,6 @@ function attentionItems() {
     if (!ATTENTION.has(p.state)) continue;
     const buttons = [printerButtons(p)];
     items.push({
-      key: `now:${p.id}:${p.state}:${p.bed_clear}:${p.message ?? ""}`,
       at: null,
       printer: p.id,
       kind: p.state,
@@ -25,6 +24,7 @@ function attentionItems() {
 }
 
 const MAX_ITEMS = 60;
+const SAME_TASK_MS = 120_000;
 
 function taskButtons(task) {
   const printer = task.printer_id;
@@ -48,7 +48,7 @@ function planItems(plan) {
   for (const t of plan?.todo ?? []) {
     const key = `${t.at}|${t.printer_id}|${t.job_id}`;
     if (!groups.has(key)) {
-      groups.set(key, { key, at: t.at, printer: t.printer_id, kind: t.kind, texts: [], then: "", buttons: [] });
+      groups.set(key, { at: t.at, printer: t.printer_id, kind: t.kind, texts: [], then: "", buttons: [] });
     }
     const group = groups.get(key);
     if (t.kind === "start") {
@@ -98,7 +98,13 @@ export function createTodo(list, countEl, onShowPrinter) {
     });
     if (!(changes.plan || changes.all || attentionChanged)) return;
     const now = nowMs();
-    const items = [...attentionItems(), ...planItems(state.plan)];
+    const attention = attentionItems();
+    // A plan task due now at a printer that already asks for someone is the same task.
+    const asking = new Set(attention.map((i) => i.printer));
+    const upcoming = planItems(state.plan).filter(
+      (i) => !(asking.has(i.printer) && Date.parse(i.at) <= now + SAME_TASK_MS),
+    );
+    const items = [...attention, ...upcoming];
     const shown = items.slice(0, MAX_ITEMS).map((i) => itemHtml(i, now));
     if (items.length > MAX_ITEMS) {
       shown.push(`<li class="empty-note">and ${items.length - MAX_ITEMS} more later</li>`);

@@ -129,9 +129,12 @@ function updateCard(card, p) {
   put(card, "filament", `${p.material ?? "no filament"} ${p.color ?? ""}`.trim(), (v) => {
     card.filament.textContent = v;
   });
-  put(card, "bedClear", p.bed_clear, (v) => {
-    card.bedClear.textContent = v ? "Bed clear" : "Bed not clear";
-    card.bedClear.classList.toggle("warn", !v);
+  // While a print is on it, the bed is in use: "clear" says something only between prints.
+  const inUse = p.state === "printing" || p.state === "paused";
+  put(card, "bedClear", inUse ? "" : String(p.bed_clear), (v) => {
+    card.bedClear.textContent = v ? (p.bed_clear ? "Bed clear" : "Bed not clear") : "";
+    card.bedClear.hidden = !v;
+    card.bedClear.classList.toggle("warn", !p.bed_clear);
   });
   put(card, "actions", printerButtons(p), (v) => (card.actions.innerHTML = v));
 }
