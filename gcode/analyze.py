@@ -199,12 +199,16 @@ class _Geometry:
     max_travel_speed: float | None
 
 
-def _bbox(points: np.ndarray) -> Bbox | None:
-    if not len(points):
+def _bbox(*points: np.ndarray) -> Bbox | None:
+    """Bounding box of (n, 3) point arrays, mm rounded to 3 decimals; None if all empty."""
+    points = tuple(p for p in points if len(p))
+    if not points:
         return None
-    lo = np.round(points.min(axis=0), 3).tolist()
-    hi = np.round(points.max(axis=0), 3).tolist()
-    return (tuple(lo), tuple(hi))  # type: ignore[return-value]
+    lo = np.min([p.min(axis=0) for p in points], axis=0)
+    hi = np.max([p.max(axis=0) for p in points], axis=0)
+    lo_mm = tuple(float(v) + 0.0 for v in np.round(lo, 3))
+    hi_mm = tuple(float(v) + 0.0 for v in np.round(hi, 3))
+    return (lo_mm, hi_mm)  # type: ignore[return-value]
 
 
 def extruding(moves: Moves) -> np.ndarray:
@@ -219,13 +223,12 @@ def _geometry(moves: Moves) -> _Geometry:
     steps = np.diff(layer_z)
     layer_height = float(np.round(np.median(steps), 3)) if len(steps) else None
     first_height = float(layer_z[0]) if len(layer_z) else None
-    ext_points = np.vstack([moves.start[ext, :3], moves.end[ext, :3]])
     travel = ~ext & np.any(moves.delta[:, :3] != 0, axis=1)
     return _Geometry(
         layer_z=layer_z,
         layer_height_mm=layer_height if layer_height is None else float(layer_height),
         first_layer_height_mm=first_height,
-        bbox_extrude=_bbox(ext_points),
+        bbox_extrude=_bbox(moves.start[ext, :3], moves.end[ext, :3]),
         bbox_all=_bbox(moves.end[:, :3]),
         max_extrude_speed=_max(moves.feedrate_mm_s[ext]),
         max_travel_speed=_max(moves.feedrate_mm_s[travel]),
@@ -268,10 +271,9 @@ def _tools(parsed: ParsedGcode) -> tuple[tuple[int, ...], int]:
 def _commands(parsed: ParsedGcode) -> tuple[str, ...]:
     """Distinct commands used, as ``G1``, ``M104``, ``T0``..."""
     rows = parsed.cmd_letter != 0
-    pairs = np.unique(
-        np.stack([parsed.cmd_letter[rows].astype(float), parsed.cmd_number[rows]], axis=1), axis=0
-    )
-    return tuple(sorted(f"{chr(int(letter))}{number:g}" for letter, number in pairs))
+    keys = np.unique(parsed.cmd_letter[rows] * 1_000_000.0 + parsed.cmd_number[rows])
+    names = {f"{chr(int(k // 1_000_000))}{k % 1_000_000:g}" for k in keys.tolist()}
+    return tuple(sorted(names))
 
 
 def _temperatures(parsed: ParsedGcode, moves: Moves) -> dict[str, float | None]:

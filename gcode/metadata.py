@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+HEAD_CHARS = 64_000  # header comments, thumbnails excluded from interest
+TAIL_CHARS = 256_000  # footer: PrusaSlicer/Orca config blocks, Cura's last TIME_ELAPSED
 CURA_PLACEHOLDER_TIME_S = 6666  # CuraEngine run without the front end writes this
 
 _PRODUCERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -109,15 +111,20 @@ def _first_float(settings: dict[str, str], keys: tuple[str, ...]) -> float | Non
 
 
 def slicer_info(text: str) -> SlicerInfo:
-    """Read producer, estimates and stated settings from the comments of a G-code text."""
+    """Read producer, estimates and stated settings from the comments of a G-code text.
+
+    Slicers write these in a header and a footer: only the first HEAD_CHARS and the
+    last TAIL_CHARS characters are read.
+    """
+    if len(text) > HEAD_CHARS + TAIL_CHARS:
+        text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
     name = version = None
-    head = text[:20000]
     for producer, pattern in _PRODUCERS:
-        match = pattern.search(head) or pattern.search(text[-200000:])
+        match = pattern.search(text)
         if match:
             name, version = producer, (match.group(1) or None)
             break
-    settings = _settings(head + "\n" + text[-200000:])
+    settings = _settings(text)
     flavor = next((settings[k].strip() for k in FLAVOR_KEYS if settings.get(k)), None)
     return SlicerInfo(
         name=name,

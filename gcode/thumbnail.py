@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
-_BLOCK = re.compile(
-    r"^;\s*thumbnail(?:_(?P<fmt>[A-Za-z]+))?\s+begin\s+(?P<w>\d+)\s*x\s*(?P<h>\d+)(?:\s+(?P<len>\d+))?"
-    r"[^\n]*\n(?P<body>.*?)^;\s*thumbnail(?:_[A-Za-z]+)?\s+end",
-    re.MULTILINE | re.DOTALL,
+_BEGIN = re.compile(
+    r"; ?thumbnail(?:_(?P<fmt>[A-Za-z]+))? begin "
+    r"(?P<w>\d+) ?x ?(?P<h>\d+)(?: (?P<len>\d+))?[^\n]*\n"
 )
+_END = re.compile(r"^; ?thumbnail(?:_[A-Za-z]+)? end", re.MULTILINE)
 _MAGIC = {
     b"\x89PNG\r\n\x1a\n": "PNG",
     b"\xff\xd8\xff": "JPG",
@@ -59,10 +59,13 @@ def extract_thumbnails(text: str) -> list[Thumbnail]:
     out: list[Thumbnail] = []
     if "thumbnail" not in text:
         return out
-    for match in _BLOCK.finditer(text):
-        body = "".join(
-            line.lstrip(";").strip() for line in match.group("body").splitlines() if line.strip()
-        )
+    for match in _BEGIN.finditer(text):
+        end = _END.search(text, match.end())
+        if end is None:
+            logger.warning("thumbnail %sx%s: no end line, skipped", match["w"], match["h"])
+            break
+        lines = text[match.end() : end.start()].splitlines()
+        body = "".join(line.lstrip(";").strip() for line in lines if line.strip())
         try:
             data = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):

@@ -129,3 +129,69 @@ def test_same_input_same_output(prusa_text):
     a, b = parse(prusa_text), parse(prusa_text)
     for letter in a.params:
         np.testing.assert_array_equal(a.params[letter], b.params[letter])
+
+
+TOKENS = [
+    "1",
+    "-2.5",
+    ".5",
+    "1.",
+    "+3.25",
+    "123.45678",
+    "-0.001",
+    "12345678.12345678",
+    "123456789",
+    "0.00001",
+    "-.5",
+    "3967.76123",
+    "1.23456789",
+    "-12345678.9",
+    "0",
+    "00012.500",
+    "12345678901234567890.5",
+    "1.2.3",
+    "--1",
+    "-",
+    ".",
+    "+",
+    "1-2",
+    "1+",
+    "..5",
+]
+
+
+def test_number_reader_agrees_with_float():
+    from gcode.parse import _read_numbers
+
+    text = (" " + " ".join(TOKENS) + " ").encode()
+    raw = np.frombuffer(text, np.uint8)
+    starts, ends, pos = [], [], 1
+    for token in TOKENS:
+        starts.append(pos)
+        ends.append(pos + len(token))
+        pos += len(token) + 1
+    got = _read_numbers(raw, np.array(starts), np.array(ends))
+    for token, value in zip(TOKENS, got.tolist(), strict=True):
+        try:
+            expected = float(token)
+        except ValueError:
+            expected = math.inf
+        assert value == expected, token
+
+
+def test_block_boundaries_do_not_matter(prusa_text, monkeypatch):
+    import gcode.parse as module
+
+    whole = parse(prusa_text)
+    monkeypatch.setattr(module, "BLOCK_BYTES", 5000)
+    pieces = parse(prusa_text)
+    assert pieces.n_lines == whole.n_lines
+    np.testing.assert_array_equal(pieces.cmd_number, whole.cmd_number)
+    for letter in whole.params:
+        np.testing.assert_array_equal(pieces.params[letter], whole.params[letter])
+    text = "G28 X\n" * 3000 + "PRINT_START\nG1 X1.2.3\n"
+    a, b = parse(text), module.parse(text)
+    assert b.extended == ((3000, "PRINT_START"),)
+    assert [i.line for i in b.issues] == [3002]
+    np.testing.assert_array_equal(b.flags["X"], np.arange(3000))
+    assert a.n_lines == b.n_lines

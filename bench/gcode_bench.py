@@ -1,0 +1,176 @@
+"""G-code toolkit benchmark: parser speed and print-time accuracy against the slicers.
+
+usage: .venv/bin/python bench/gcode_bench.py [--out DIR] [--runs N] [--write]
+
+Slices every model of /work/shared/models with PrusaSlicer and CuraEngine
+(/work/shared/anchors/run_anchor.sh, skipped when DIR already holds the G-code),
+then for each file measures
+
+* parser speed: ``gcode.parse.parse`` on the bytes, median of N runs of CPU time,
+  in lines per second; and the whole ``gcode.analyze.analyze`` time;
+* accuracy: our estimate for the ender3 profile (whose limits are the anchor
+  settings) against PrusaSlicer's ``estimated printing time (normal mode)`` and
+  CuraEngine's own ``Print time (s)`` from its log.
+
+With --write the tables replace the "G-code toolkit" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gcode.analyze import analyze  # noqa: E402
+from gcode.metadata import slicer_info  # noqa: E402
+from gcode.parse import parse  # noqa: E402
+from printers.profiles import load_printer  # noqa: E402
+
+SHARED = Path("/work/shared")
+MODELS = SHARED / "models"
+ANCHOR = SHARED / "anchors" / "run_anchor.sh"
+CURA_DEFS = "/opt/cura-defs/usr/share/cura/resources/definitions"
+SECTION = "## G-code toolkit (bench/gcode_bench.py)"
+
+
+def slice_models(out: Path) -> list[Path]:
+    """PrusaSlicer and CuraEngine G-code of every shared model (sliced if missing)."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, SLICERS="prusa cura", CURA_DEFS=CURA_DEFS)
+    files = []
+    for model in sorted(MODELS.glob("*.stl")):
+        targets = [out / f"{model.stem}.{s}.gcode" for s in ("prusa", "cura")]
+        if not all(t.exists() for t in targets):
+            subprocess.run([str(ANCHOR), str(model), str(out)], env=env, check=False)
+        files += [t for t in targets if t.exists()]
+    return files
+
+
+def cura_log_time_s(gcode: Path) -> float | None:
+    log = gcode.with_suffix(".log")
+    if not log.exists():
+        return None
+    found = re.findall(r"Print time \(s\): (\d+)", log.read_text(errors="replace"))
+    return float(found[-1]) if found else None
+
+
+def measure(path: Path, runs: int) -> dict:
+    data = path.read_bytes()
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        parsed = parse(data)
+        times.append(time.process_time() - start)
+    parse_s = statistics.median(times)
+    start = time.perf_counter()
+    result = analyze(path, printer=load_printer("ender3"))
+    analyze_s = time.perf_counter() - start
+    info = slicer_info(data.decode("utf-8", "replace"))
+    reference = cura_log_time_s(path) if info.name == "Cura" else info.estimated_time_s
+    return {
+        "file": path.name,
+        "lines": parsed.n_lines,
+        "mb": len(data) / 1e6,
+        "parse_s": parse_s,
+        "lines_per_s": parsed.n_lines / parse_s,
+        "analyze_s": analyze_s,
+        "ours_s": result.estimated_time_s,
+        "slicer": info.name,
+        "slicer_s": reference,
+    }
+
+
+def fmt_min(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    return f"{int(seconds // 60)}m{round(seconds % 60):02d}s"
+
+
+def report(rows: list[dict], runs: int) -> str:
+    load = os.getloadavg()[0]
+    lines = [
+        SECTION,
+        "",
+        f"Command: `.venv/bin/python bench/gcode_bench.py --runs {runs} --write` "
+        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load:.1f} on 2 cores).",
+        "",
+        "Estimator: ender3 profile (the anchor settings' kinematics: accel 500 mm/s², jerk 10,",
+        "max feed XY 500); error is ours against the slicer's own figure.",
+        "",
+        "| file | slicer | slicer estimate | ours | error |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    prusa_errors = []
+    for r in rows:
+        error = None
+        if r["slicer_s"]:
+            error = 100.0 * (r["ours_s"] - r["slicer_s"]) / r["slicer_s"]
+            if r["slicer"] == "PrusaSlicer":
+                prusa_errors.append(abs(error))
+        lines.append(
+            f"| {r['file']} | {r['slicer']} | {fmt_min(r['slicer_s'])} | "
+            f"{fmt_min(r['ours_s'])} | {'n/a' if error is None else f'{error:+.1f} %'} |"
+        )
+    if prusa_errors:
+        lines += [
+            "",
+            f"Against PrusaSlicer (normal mode): largest error {max(prusa_errors):.1f} %, "
+            f"mean |error| {statistics.mean(prusa_errors):.1f} % over {len(prusa_errors)} files.",
+        ]
+    lines += [
+        "",
+        f"Parser: `gcode.parse.parse` on the file's bytes, median CPU time of {runs} runs; "
+        "analyze: whole `slicefarm analyze` work (parse, moves, estimate, metadata), wall time.",
+        "",
+        "| file | lines | MB | parse ms | lines/s | analyze ms |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['file']} | {r['lines']} | {r['mb']:.2f} | {1000 * r['parse_s']:.0f} | "
+            f"{r['lines_per_s'] / 1e6:.2f} M | {1000 * r['analyze_s']:.0f} |"
+        )
+    total_lines = sum(r["lines"] for r in rows)
+    total_s = sum(r["parse_s"] for r in rows)
+    lines += ["", f"All files: {total_lines / total_s / 1e6:.2f} M lines/s.", ""]
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    results = ROOT / "bench" / "RESULTS.md"
+    content = results.read_text()
+    start = content.index(SECTION)
+    end = content.find("\n## ", start + len(SECTION))
+    end = len(content) if end < 0 else end + 1
+    results.write_text(content[:start] + text + content[end:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("/tmp/gcode_bench"))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    args = parser.parse_args()
+    files = slice_models(args.out)
+    if not files:
+        print("no G-code to measure (are the anchor slicers installed?)", file=sys.stderr)
+        return 1
+    rows = [measure(path, args.runs) for path in files]
+    text = report(rows, args.runs)
+    print(text)
+    if args.write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
