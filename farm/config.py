@@ -24,6 +24,7 @@ from printers.profiles import (
     material_names,
     printer_names,
 )
+from printers.virtual import FaultConfig
 from samples import sample_path
 
 DEMO_CONFIG = sample_path("farm.toml")
@@ -55,12 +56,19 @@ class PrinterConfig(_Strict):
     self_clearing: bool = Field(default=False, description="demo: the bed clears itself")
     virtual_speed: Annotated[float, Field(gt=0)] = 1.0
     virtual_instant: bool = False
+    virtual_faults: str = Field(default="", description="e.g. 'thermal_runaway=500'")
 
     @field_validator("profile")
     @classmethod
     def _known_profile(cls, value: str) -> str:
         if value not in printer_names():
             raise ValueError(f"no such printer profile '{value}' (known: {printer_names()})")
+        return value
+
+    @field_validator("virtual_faults")
+    @classmethod
+    def _faults(cls, value: str) -> str:
+        FaultConfig.parse(value)  # FaultSpecError is a ValueError: pydantic names the field
         return value
 
     @field_validator("material")
@@ -220,6 +228,8 @@ def _windows_from_edges(
     edges: list[tuple[dt.datetime, int]], start: dt.datetime, end: dt.datetime
 ) -> list[tuple[dt.datetime, dt.datetime, int]]:
     edges = sorted((t.astimezone(dt.UTC), delta) for t, delta in edges)
+    if not edges:
+        return []
     windows: list[tuple[dt.datetime, dt.datetime, int]] = []
     count = 0
     for (time, delta), following in zip(edges, [*edges[1:], (None, 0)], strict=True):

@@ -133,7 +133,8 @@ class FarmService:
         return self.publish_job(job)
 
     def _check_gcode_text(self, new: NewJob) -> None:
-        head = self.store.read_text(new.file_sha)[:200_000]
+        with open(self.store.path(new.file_sha), "rb") as handle:
+            head = handle.read(200_000).decode("utf-8", "replace")
         if not any(line.lstrip().startswith(("G0", "G1")) for line in head.splitlines()):
             raise UploadError(f"file '{new.name}': no G0/G1 moves; this is not G-code", 422)
 

@@ -19,7 +19,7 @@ from farm.service_printers import CurrentPrint, FarmPrinter, FarmPrinterState
 from printers.connection import PrinterConnection
 from printers.profiles import load_material
 from printers.state import EventKind, PrinterEvent
-from printers.virtual import VirtualPrinter
+from printers.virtual import FaultConfig, VirtualPrinter
 
 if TYPE_CHECKING:
     from farm.service import FarmService
@@ -64,6 +64,7 @@ class PrintRunner:
                 printer.virtual = VirtualPrinter(
                     speed=printer.config.virtual_speed,
                     instant=printer.config.virtual_instant,
+                    faults=FaultConfig.parse(printer.config.virtual_faults),
                     name=printer.id,
                 )
                 port = printer.virtual.start()

@@ -28,7 +28,7 @@ port = "virtual"
 material = "PLA"
 color = "black"
 self_clearing = true
-virtual_instant = true
+virtual_instant = {instant}
 [[printers]]
 id = "P2"
 profile = "prusa_mk3s"
@@ -39,15 +39,24 @@ virtual_instant = true
 """
 
 
-def write_config(folder: Path, limit_mb: float = 5) -> Path:
+def write_config(folder: Path, limit_mb: float = 5, instant: bool = True) -> Path:
+    """The test farm; P1 (ender3, PLA black, self-clearing) prints at real speed unless
+    ``instant``."""
     path = folder / "farm.toml"
-    path.write_text(FARM_TOML.format(limit_mb=limit_mb), encoding="utf-8")
+    text = FARM_TOML.format(limit_mb=limit_mb, instant=str(instant).lower())
+    path.write_text(text, encoding="utf-8")
     return path
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> FarmService:
-    config = load_config(write_config(tmp_path))
+def instant() -> bool:
+    """Override in a module to get a P1 that prints at real speed."""
+    return True
+
+
+@pytest.fixture
+def service(tmp_path: Path, instant: bool) -> FarmService:
+    config = load_config(write_config(tmp_path, instant=instant))
     return FarmService(config, tmp_path / "data")
 
 

@@ -1,0 +1,55 @@
+"""The database: versioned migrations keep the queue; the store keeps bytes under digests."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from farm.db import SCHEMA_VERSION, Database, migrate, schema_version
+from farm.queue import JobQueue, NewJob
+from farm.store import Store, TooLarge
+
+
+def test_migrations_are_recorded_and_reopening_keeps_the_queue(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'farm.db'}"
+    db = Database(url)
+    assert schema_version(db.engine) == SCHEMA_VERSION
+    queue = JobQueue(db)
+    job = queue.create(NewJob(name="a.stl", source="stl", file_sha="0" * 64, copies=3))
+    db.close()
+
+    again = Database(url)  # an upgrade runs only missing steps
+    assert migrate(again.engine) == SCHEMA_VERSION
+    jobs = JobQueue(again).list()
+    assert [j.id for j in jobs] == [job.id] and len(jobs[0].prints) == 3
+    with again.engine.connect() as connection:
+        mode = connection.execute(text("PRAGMA journal_mode")).scalar()
+    assert mode == "wal"
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'farm.db'}"
+    db = Database(url)
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE schema_version SET version = 999"))
+    with pytest.raises(RuntimeError, match="newer"):
+        Database(url)
+
+
+def test_store_is_content_addressed_and_limits_size(tmp_path: Path):
+    store = Store(tmp_path)
+    sha = store.put_text("G28\n")
+    assert store.put_bytes(b"G28\n") == sha and store.read_text(sha) == "G28\n"
+    with pytest.raises(ValueError):
+        store.path("../../etc/passwd")
+
+    async def chunks():
+        for _ in range(10):
+            yield b"x" * 100
+
+    with pytest.raises(TooLarge):
+        asyncio.run(store.put_stream(chunks(), limit_bytes=500))
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [store.path(sha)]
