@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from farm.derive import make_plan
 from farm.errors import ScheduleError
@@ -85,11 +86,36 @@ def _best_slot(state: FarmState, task: Task, swap_penalty_min: int) -> tuple[str
     return None if best is None else (best[1], best[2])
 
 
-def list_schedule(problem: Problem, order: list[Task], swap_penalty_min: int, name: str) -> Plan:
-    """Append tasks in ``order``, each to its best printer."""
+@dataclass(frozen=True)
+class Pinned:
+    """A task the list scheduler keeps on ``printer_id``, turnaround not before a time."""
+
+    printer_id: str
+    not_before_min: int = 0
+
+
+def _pinned_slot(state: FarmState, task: Task, pin: Pinned) -> tuple[str, Slot] | None:
+    printer = state.problem.printer_by_id.get(pin.printer_id)
+    if printer is None or not printer.can_print(task.job):
+        return None
+    slot = state.earliest(task, printer, pin.not_before_min)
+    return None if slot is None else (printer.id, slot)
+
+
+def list_schedule(
+    problem: Problem,
+    order: list[Task],
+    swap_penalty_min: int,
+    name: str,
+    pinned: dict[str, Pinned] | None = None,
+) -> Plan:
+    """Append tasks in ``order``, each to its best printer (or its pinned one, if it fits)."""
     state = FarmState(problem)
+    pinned = pinned or {}
     for task in order:
-        found = _best_slot(state, task, swap_penalty_min)
+        pin = pinned.get(task.id)
+        found = _pinned_slot(state, task, pin) if pin else None
+        found = found or _best_slot(state, task, swap_penalty_min)
         if found is None:
             raise ScheduleError(
                 f"{task.id} cannot be placed before the horizon end ({problem.horizon_end_min} min)"
@@ -99,19 +125,20 @@ def list_schedule(problem: Problem, order: list[Task], swap_penalty_min: int, na
     return make_plan(problem, state.assignments, name)
 
 
-def greedy_plan(problem: Problem, *, quick: bool = False) -> Plan:
+VARIANTS = (("edd", 3), ("slack", 0), ("edd", 0), ("release", 0))
+
+
+def greedy_plan(problem: Problem, *, quick: bool = False, passes: int | None = None) -> Plan:
     """The best of several list schedules (one when ``quick``); always feasible or raises."""
     require_schedulable(problem)
     rules = priority_rules(problem)
-    variants = [("edd", 0), ("slack", 0), ("edd", 3), ("release", 0)]
-    if quick:
-        variants = variants[:1]
+    variants = VARIANTS[: 1 if quick else passes or len(VARIANTS)]
     best: Plan | None = None
     for rule, factor in variants:
         order = sorted(problem.tasks, key=rules[rule])
         penalty = factor * problem.params.swap_min
-        plan = list_schedule(problem, order, penalty, f"greedy-{rule}-{factor}")
-        log.debug("%s: wt=%d makespan=%d", plan.solver, *plan.objective)
+        plan = list_schedule(problem, order, penalty, "greedy")
+        log.debug("greedy %s/%d: wt=%d makespan=%d", rule, factor, *plan.objective)
         if best is None or plan.objective < best.objective:
             best = plan
     assert best is not None

@@ -53,14 +53,15 @@ class FarmState:
         start = max(track.free_min, task.job.release_min) + self.problem.params.start_min
         return start + task.job.durations_min[printer.model]
 
-    def earliest(self, task: Task, printer: Printer) -> Slot | None:
-        """The earliest slot for ``task`` appended on ``printer``; None past the horizon."""
+    def earliest(self, task: Task, printer: Printer, not_before_min: int = 0) -> Slot | None:
+        """The earliest slot for ``task`` appended on ``printer`` with its turnaround at or
+        after ``not_before_min``; None if it would end past the horizon."""
         track = self.tracks[printer.id]
         job = task.job
         swap = track.loaded != job.filament
         turnaround = self.problem.params.turnaround_min(track.occupied, swap)
         duration = job.durations_min[printer.model]
-        t = max(track.free_min, job.release_min, 0)
+        t = max(track.free_min, job.release_min, not_before_min, 0)
         while True:
             u = self.calendar.earliest(t, turnaround)
             if u is None or u + turnaround + duration > self.problem.horizon_end_min:

@@ -43,15 +43,17 @@ class OperatorCalendar:
     def earliest(self, start_min: int, duration_min: int) -> int | None:
         """The first ``u >= start_min`` with one operator free during ``[u, u + duration)``."""
         u = max(start_min, 0)
+        chunk = 4 * duration_min + 2048
         while u + duration_min <= self.horizon_min:
             u = int(self._next_on_shift[u])
-            if u + duration_min > self.horizon_min:
+            window = self.free[u : u + chunk + duration_min] > 0
+            if window.size < duration_min:
                 return None
-            window = self.free[u : u + duration_min]
-            busy = np.flatnonzero(window <= 0)
-            if busy.size == 0:
-                return u
-            u += int(busy[-1]) + 1
+            runs = np.concatenate(([0], np.cumsum(window, dtype=np.int32)))
+            ok = np.flatnonzero(runs[duration_min:] - runs[:-duration_min] == duration_min)
+            if ok.size:
+                return u + int(ok[0])
+            u += window.size - duration_min + 1
         return None
 
     def book(self, start_min: int, duration_min: int) -> None:

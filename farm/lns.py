@@ -1,0 +1,269 @@
+"""Large-neighbourhood search: re-solve small windows of the incumbent with CP-SAT.
+
+A neighbourhood is a few printers and a time span; the tasks those printers start in
+that span are freed (they may move between the chosen printers and in time), all else is
+kept: kept turnarounds stay booked on the operators, each printer starts from the state
+its last kept print leaves, and its first kept print after the span is an anchor whose
+start stays fixed.  An improvement (or an equal plan, to drift) replaces the incumbent.
+
+Determinism: every sub-solve has a deterministic-time limit and the loop stops when the
+summed deterministic time reaches its budget, so the same seed, workers and limit give
+the same plan - unless the wall-clock limit strikes first on a slow or busy machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from farm.cpsat import SolveResult, Window, add_hint, build_model, solve_model
+from farm.derive import by_printer, make_plan
+from farm.model import Assignment, Plan, PrinterState, Problem
+from farm.shifts import capacity_profile
+
+log = logging.getLogger(__name__)
+
+DAY_MIN = 1440
+
+
+@dataclass
+class LnsConfig:
+    """Knobs of the search; defaults suit 2 cores."""
+
+    time_limit_s: float = 10.0
+    deterministic_budget: float | None = None  # None: derived from time_limit_s
+    workers: int = 2
+    seed: int = 0
+    target_free_tasks: int = 30
+    printers_per_move: int = 4
+    sub_deterministic_limit: float = 0.15
+
+
+@dataclass
+class _Move:
+    printer_ids: list[str]
+    t0: int
+    t1: int
+
+
+class Lns:
+    """The search state: incumbent, random stream, operator usage of the incumbent."""
+
+    def __init__(
+        self, problem: Problem, incumbent: Plan, config: LnsConfig, frozen: frozenset[str]
+    ):
+        self.p = problem
+        self.frozen = frozen
+        self.cfg = config
+        self.rng = random.Random(config.seed)
+        self.best = incumbent
+        self.capacity = capacity_profile(problem.shifts, problem.horizon_end_min)
+        self.compatible = _compatible_printers(problem)
+        self.target = config.target_free_tasks
+        self.iterations = 0
+        self.improvements = 0
+
+    # -- neighbourhoods ---------------------------------------------------------------------
+
+    def _pick_move(self) -> _Move:
+        tardy = self._tardy_jobs()
+        if tardy and self.rng.random() < 0.6:
+            return self._tardy_move(tardy)
+        return self._random_move()
+
+    def _tardy_jobs(self) -> list[tuple[str, int]]:
+        completion: dict[str, int] = {}
+        for a in self.best.assignments:
+            jid = self.p.task_by_id[a.task_id].job.id
+            completion[jid] = max(completion.get(jid, 0), a.end_min)
+        out = []
+        for job in self.p.jobs:
+            if job.due_min is not None and completion.get(job.id, 0) > job.due_min:
+                out.append((job.id, job.weight * (completion[job.id] - job.due_min)))
+        return out
+
+    def _tardy_move(self, tardy: list[tuple[str, int]]) -> _Move:
+        weights = [w for _, w in tardy]
+        job_id = self.rng.choices([j for j, _ in tardy], weights=weights)[0]
+        job = self.p.job_by_id[job_id]
+        mine = [a for a in self.best.assignments if a.task_id.startswith(job_id + "#")]
+        chosen = list(dict.fromkeys(a.printer_id for a in mine))
+        others = [p.id for p in self.p.eligible[job_id] if p.id not in chosen]
+        self.rng.shuffle(others)
+        chosen += others[: max(0, self.cfg.printers_per_move - len(chosen))]
+        t1 = max(a.start_min for a in mine) + 1
+        t0 = max(0, min(job.release_min, t1 - 2 * DAY_MIN))
+        return _Move(chosen[: self.cfg.printers_per_move + 1], t0, t1)
+
+    def _random_move(self) -> _Move:
+        first = self.rng.choice(self.p.printers).id
+        pool = list(self.compatible[first])
+        self.rng.shuffle(pool)
+        chosen = [first, *pool[: self.cfg.printers_per_move - 1]]
+        ends = [a.start_min for a in self.best.assignments if a.printer_id in chosen]
+        t0 = self.rng.randrange(0, max(ends, default=0) + 1)
+        return _Move(chosen, t0, t0 + DAY_MIN)
+
+    def _fit_size(self, move: _Move) -> list[Assignment]:
+        """Shrink or grow the span until about ``target`` tasks are freed."""
+        on = [a for a in self.best.assignments if a.printer_id in move.printer_ids]
+        on.sort(key=lambda a: a.start_min)
+        on = [a for a in on if a.task_id not in self.frozen]
+        freed = [a for a in on if move.t0 <= a.start_min < move.t1]
+        if len(freed) > self.target:
+            freed = freed[-self.target :] if self.rng.random() < 0.5 else freed[: self.target]
+        elif len(freed) < self.target:
+            later = [a for a in on if a.start_min >= move.t1]
+            freed += later[: self.target - len(freed)]
+        return freed
+
+    # -- windows --------------------------------------------------------------------------
+
+    def _window(self, move: _Move, freed: list[Assignment]) -> Window:
+        freed_ids = {a.task_id for a in freed}
+        sequences = by_printer(self.p, self.best.assignments)
+        start_state, anchors = {}, {}
+        for pid in move.printer_ids:
+            state = self.p.initial_state(self.p.printer_by_id[pid])
+            seq = sequences[pid]
+            idx = [i for i, a in enumerate(seq) if a.task_id in freed_ids]
+            if idx:
+                lo, hi = min(idx), max(idx)
+                # free the whole run between the first and last freed task on this printer
+                freed_ids |= {a.task_id for a in seq[lo : hi + 1]}
+                before, after = seq[:lo], seq[hi + 1 :]
+            else:
+                cut = sum(a.start_min < move.t0 for a in seq)
+                before, after = seq[:cut], seq[cut:]
+            if before:
+                last = before[-1]
+                job = self.p.task_by_id[last.task_id].job
+                state = PrinterState(last.end_min, job.filament, True)
+            start_state[pid] = state
+            if after:
+                anchors[pid] = after[0]
+        keep = {a.task_id for a in anchors.values()} | freed_ids
+        return self._window_from(move, freed_ids, keep, start_state, anchors)
+
+    def _window_from(self, move, freed_ids, keep, start_state, anchors) -> Window:
+        free = self.capacity.copy()
+        for o in self.best.operator_actions:
+            if o.task_id not in keep:
+                free[o.start_min : o.end_min] -= 1
+        kept_end: dict[str, int] = {}
+        makespan_floor = 0
+        for a in self.best.assignments:
+            if a.task_id in freed_ids:
+                continue
+            jid = self.p.task_by_id[a.task_id].job.id
+            kept_end[jid] = max(kept_end.get(jid, 0), a.end_min)
+            makespan_floor = max(makespan_floor, a.end_min)
+        freed = [a for a in self.best.assignments if a.task_id in freed_ids]
+        latest = max([a.start_min for a in freed] + [a.start_min for a in anchors.values()])
+        return Window(
+            tasks=tuple(self.p.task_by_id[t] for t in sorted(freed_ids)),
+            printers=tuple(self.p.printer_by_id[pid] for pid in move.printer_ids),
+            start_state=start_state,
+            anchors=anchors,
+            operators_free=np.maximum(free, 0),
+            job_floor_min=kept_end,
+            makespan_floor_min=makespan_floor,
+            latest_start_min=min(self.p.horizon_end_min, latest + 2 * DAY_MIN),
+        )
+
+    # -- loop -----------------------------------------------------------------------------
+
+    def _prepare(self) -> tuple[Window, object] | None:
+        """Pick a neighbourhood and build its hinted model (None if it frees nothing)."""
+        self.iterations += 1
+        move = self._pick_move()
+        freed = self._fit_size(move)
+        if not freed:
+            return None
+        window = self._window(move, freed)
+        fm = build_model(self.p, window)
+        add_hint(self.p, fm, window, list(self.best.assignments))
+        return window, fm
+
+    def round(self, pool: ThreadPoolExecutor, deterministic_limit: float, wall_s: float) -> float:
+        """Solve one neighbourhood per worker in parallel (one CP-SAT thread each), keep the
+        best candidate; returns the deterministic time of the round."""
+        jobs = []
+        for _ in range(self.cfg.workers):
+            built = self._prepare()
+            if built is not None:
+                seed = self.rng.randrange(1 << 30)
+                jobs.append(pool.submit(_solve_one, built[1], deterministic_limit, wall_s, seed))
+        results = [j.result() for j in jobs]
+        best = self.best
+        for result in results:
+            candidate = self._merge(result)
+            if candidate is not None and candidate.objective <= best.objective:
+                best = candidate
+        if best.objective < self.best.objective:
+            self.improvements += 1
+            log.debug("lns %d: %s -> %s", self.iterations, self.best.objective, best.objective)
+        self.best = best
+        for result in results:
+            grow = result.optimal
+            self.target = min(80, self.target + 2) if grow else max(8, self.target - 2)
+        return max((r.deterministic_time for r in results), default=0.01)
+
+    def _merge(self, result: SolveResult) -> Plan | None:
+        if result.assignments is None:
+            return None
+        moved = {a.task_id for a in result.assignments}
+        merged = [a for a in self.best.assignments if a.task_id not in moved]
+        return make_plan(self.p, merged + result.assignments, self.best.solver)
+
+
+def _solve_one(fm, deterministic_limit: float, wall_s: float, seed: int) -> SolveResult:
+    return solve_model(
+        fm, deterministic_limit=deterministic_limit, wall_limit_s=wall_s, workers=1, seed=seed
+    )
+
+
+def _compatible_printers(problem: Problem) -> dict[str, list[str]]:
+    """Printer id -> the other printers sharing nozzle and at least one eligible job."""
+    shared: dict[str, set[str]] = {p.id: set() for p in problem.printers}
+    for printers in problem.eligible.values():
+        ids = [p.id for p in printers]
+        for pid in ids:
+            shared[pid].update(ids)
+    return {pid: sorted(s - {pid}) for pid, s in shared.items()}
+
+
+def improve(
+    problem: Problem, incumbent: Plan, config: LnsConfig, frozen: frozenset[str] = frozenset()
+) -> Plan:
+    """Improve ``incumbent`` by LNS within the configured limits; never worse.
+
+    Tasks in ``frozen`` keep their printer and start.
+    """
+    t_start = time.monotonic()
+    lns = Lns(problem, incumbent, config, frozen)
+    budget = config.deterministic_budget
+    if budget is None:
+        budget = config.time_limit_s * 0.5
+    used = 0.0
+    with ThreadPoolExecutor(max_workers=max(1, config.workers)) as pool:
+        while used < budget:
+            wall_left = config.time_limit_s - (time.monotonic() - t_start)
+            if wall_left < 0.2:
+                log.info("lns: wall-clock limit reached after %d moves", lns.iterations)
+                break
+            limit = min(config.sub_deterministic_limit, budget - used)
+            used += max(lns.round(pool, limit, wall_left), 0.01)
+    log.info(
+        "lns: %d moves, %d improvements, objective %s -> %s",
+        lns.iterations,
+        lns.improvements,
+        incumbent.objective,
+        lns.best.objective,
+    )
+    return lns.best

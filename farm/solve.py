@@ -1,0 +1,122 @@
+"""``solve``: the scheduler's front door - greedy warm start, CP-SAT LNS, checked result.
+
+The greedy plan (or a repaired ``hint``, whichever is better) is the incumbent; CP-SAT
+large-neighbourhood search improves it within the time limit; the best plan passes
+:func:`farm.check.check_plan` before it is returned.  Never raises on a feasible input:
+if the search fails, the checked greedy plan comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from farm.check import check_plan
+from farm.errors import ScheduleError
+from farm.greedy import Pinned, greedy_plan, list_schedule, priority_rules, require_schedulable
+from farm.lns import LnsConfig, improve
+from farm.model import Plan, Problem
+
+log = logging.getLogger(__name__)
+
+GREEDY_SHARE = 0.25  # at most this share of the time limit for greedy passes
+
+
+def _greedy_passes(problem: Problem, time_limit_s: float) -> int:
+    """How many greedy orders fit in the time budget (about 1.5 ms per task and pass)."""
+    per_pass_s = 0.0015 * len(problem.tasks) + 0.01
+    return max(1, min(4, math.floor(GREEDY_SHARE * time_limit_s / per_pass_s)))
+
+
+def repair_hint(problem: Problem, hint: Plan, freeze_before: int | None = None) -> Plan:
+    """A feasible plan that follows ``hint``: same printers and order where still possible.
+
+    Tasks of the hint are re-placed in its start order on their printers (those whose
+    turnaround starts before ``freeze_before`` no earlier than before); tasks the hint does
+    not know, or whose printer cannot take them any more, are appended by due date.
+    """
+    known = {a.task_id: a for a in hint.assignments if a.task_id in problem.task_by_id}
+    turnaround_start = {o.task_id: o.start_min for o in hint.operator_actions}
+    pinned = {}
+    for tid, a in known.items():
+        u = turnaround_start.get(tid, a.start_min)
+        frozen = freeze_before is not None and u < freeze_before
+        pinned[tid] = Pinned(a.printer_id, u if frozen else 0)
+    edd = priority_rules(problem)["edd"]
+    order = [problem.task_by_id[a.task_id] for a in sorted(known.values(), key=_start_key)]
+    order += sorted((t for t in problem.tasks if t.id not in known), key=edd)
+    return list_schedule(problem, order, problem.params.swap_min * 3, hint.solver, pinned)
+
+
+def _start_key(a) -> tuple[int, str]:
+    return (a.start_min, a.task_id)
+
+
+def _frozen_ids(plan: Plan, freeze_before: int | None) -> frozenset[str]:
+    if freeze_before is None:
+        return frozenset()
+    return frozenset(o.task_id for o in plan.operator_actions if o.start_min < freeze_before)
+
+
+def _incumbent(problem: Problem, time_limit_s: float, hint: Plan | None, freeze_before):
+    """The best starting plan: greedy or the repaired hint (which wins on frozen tasks)."""
+    if hint is not None:
+        repaired = repair_hint(problem, hint, freeze_before)
+        if freeze_before is not None:
+            return repaired
+    greedy = greedy_plan(problem, passes=_greedy_passes(problem, time_limit_s))
+    if hint is not None and repaired.objective < greedy.objective:
+        return repaired
+    return greedy
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 10,
+    workers: int = 2,
+    seed: int = 0,
+    hint: Plan | None = None,
+    freeze_before: int | None = None,
+) -> Plan:
+    """The best plan found within ``time_limit_s`` (wall clock, model building included).
+
+    ``hint``: a previous plan to start from (repaired if it no longer fits).
+    ``freeze_before``: with a hint, its prints whose turnaround starts before this minute
+    keep their printer and start.  Raises :class:`ScheduleError` only on an infeasible
+    or malformed problem.
+    """
+    t_start = time.monotonic()
+    require_schedulable(problem)
+    incumbent = _incumbent(problem, time_limit_s, hint, freeze_before)
+    _require_valid(problem, incumbent)
+    frozen = _frozen_ids(incumbent, freeze_before)
+    remaining_s = time_limit_s - (time.monotonic() - t_start)
+    best = incumbent
+    if remaining_s > 0.5:
+        config = LnsConfig(time_limit_s=remaining_s - 0.2, workers=workers, seed=seed)
+        try:
+            best = improve(problem, incumbent, config, frozen=frozen)
+        except Exception:  # the search must never lose the incumbent
+            log.exception("CP-SAT search failed; returning the list schedule")
+    if best.objective >= incumbent.objective:
+        best = incumbent
+    else:
+        best = _relabel(best, "cp-sat")
+        errors = check_plan(problem, best)
+        if errors:
+            log.error("CP-SAT plan rejected by check_plan: %s", errors[0])
+            best = incumbent
+    log.info("solve: %s %s in %.1f s", best.solver, best.objective, time.monotonic() - t_start)
+    return best
+
+
+def _require_valid(problem: Problem, plan: Plan) -> None:
+    errors = check_plan(problem, plan)
+    if errors:
+        raise ScheduleError(f"no feasible plan found: {errors[0]}")
+
+
+def _relabel(plan: Plan, solver: str) -> Plan:
+    return Plan(plan.assignments, plan.operator_actions, solver, plan.metrics)
