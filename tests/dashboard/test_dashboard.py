@@ -61,9 +61,16 @@ def test_kiosk_link_shows_every_printer_and_hides_the_key(page, farm, artifacts)
     assert page.locator(".card").count() == len(printers)
     assert farm.key not in page.url
     for printer in printers:
-        shown = card(page, printer["id"])
-        assert shown.locator(".card-name").inner_text() == printer["name"]
-        assert shown.get_attribute("data-state") == printer["state"]
+        assert card(page, printer["id"]).locator(".card-name").inner_text() == printer["name"]
+    # States move on (printers connect, heat up): the wall must follow the service within seconds.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        truth = {p["id"]: p["state"] for p in farm.get("/api/printers")["printers"]}
+        shown = {pid: card(page, pid).get_attribute("data-state") for pid in truth}
+        if shown == truth:
+            break
+        page.wait_for_timeout(500)
+    assert shown == truth
     page.locator("#live[data-status=live]").wait_for()
     page.screenshot(path=str(artifacts / "dashboard-wall.png"), full_page=True)
     assert page.errors == []
@@ -185,30 +192,6 @@ def test_maintenance_button_takes_an_idle_printer_out_and_back(page, farm):
     assert page.errors == []
 
 
-def test_queue_cancel_asks_once_more_then_retry_requeues(page, farm, artifacts):
-    rows = page.locator("#queue-body tr", has_text=UPLOAD_NAME)
-    if rows.count() == 0:
-        pytest.skip("the upload test did not queue a job")
-    page.check("#show-finished")
-    row = rows.first
-    job_id = row.get_attribute("data-job")
-    if farm.get(f"/api/jobs/{job_id}")["state"] in ("done", "cancelled", "failed"):
-        pytest.skip(f"{job_id} is over already; nothing to cancel")
-    cancel = row.get_by_role("button", name="Cancel")
-    cancel.click()
-    assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled", "one click cancelled"
-    row.get_by_role("button", name="Sure?").click()
-    page.locator(f'#queue-body tr[data-job="{job_id}"][data-state=cancelled]').wait_for(
-        timeout=10 * SECOND_MS
-    )
-    page.screenshot(path=str(artifacts / "dashboard-cancelled.png"), full_page=True)
-    row.get_by_role("button", name="Retry").click()
-    page.locator(f'#queue-body tr[data-job="{job_id}"]:not([data-state=cancelled])').wait_for(
-        timeout=10 * SECOND_MS
-    )
-    assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled"
-
-
 def test_load_filament_asks_material_and_colour_and_shows_the_swatch(page, farm):
     idle = [p for p in farm.get("/api/printers")["printers"] if p["state"] == "idle"]
     if not idle:
@@ -233,6 +216,30 @@ def test_load_filament_asks_material_and_colour_and_shows_the_swatch(page, farm)
         headers={"X-Api-Key": farm.key},
         timeout=10,
     ).raise_for_status()
+
+
+def test_queue_cancel_asks_once_more_then_retry_requeues(page, farm, artifacts):
+    rows = page.locator("#queue-body tr", has_text=UPLOAD_NAME)
+    if rows.count() == 0:
+        pytest.skip("the upload test did not queue a job")
+    page.check("#show-finished")
+    row = rows.first
+    job_id = row.get_attribute("data-job")
+    if farm.get(f"/api/jobs/{job_id}")["state"] in ("done", "cancelled", "failed"):
+        pytest.skip(f"{job_id} is over already; nothing to cancel")
+    cancel = row.get_by_role("button", name="Cancel")
+    cancel.click()
+    assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled", "one click cancelled"
+    row.get_by_role("button", name="Sure?").click()
+    page.locator(f'#queue-body tr[data-job="{job_id}"][data-state=cancelled]').wait_for(
+        timeout=10 * SECOND_MS
+    )
+    page.screenshot(path=str(artifacts / "dashboard-cancelled.png"), full_page=True)
+    row.get_by_role("button", name="Retry").click()
+    page.locator(f'#queue-body tr[data-job="{job_id}"]:not([data-state=cancelled])').wait_for(
+        timeout=10 * SECOND_MS
+    )
+    assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled"
 
 
 def test_a_part_the_service_refuses_shows_its_words(page, farm):
