@@ -68,8 +68,7 @@ def estimate_parsed(
     per_row = _limits_per_row(parsed, limits)
     lim = {key: column[moves.line] for key, column in per_row.items()}
     blocks = _blocks(moves, lim)
-    sync_rows = _sync_rows(parsed)
-    starts = _segment_starts(moves.line, sync_rows)
+    starts = _segment_starts(moves.line, _sync_rows(parsed), _homing_rows(parsed))
     if limits_use_junction_deviation(per_row):
         vmax = _junction_deviation(blocks, lim, starts)
     else:
@@ -325,11 +324,25 @@ def _sync_rows(parsed: ParsedGcode) -> np.ndarray:
     return np.flatnonzero(sync)
 
 
-def _segment_starts(move_line: np.ndarray, sync_rows: np.ndarray) -> np.ndarray:
-    """Indices of the first block after each synchronisation (always includes 0)."""
+def _homing_rows(parsed: ParsedGcode) -> np.ndarray:
+    return np.flatnonzero(parsed.is_cmd("G", 28))
+
+
+def _segment_starts(
+    move_line: np.ndarray, sync_rows: np.ndarray, alone_rows: np.ndarray
+) -> np.ndarray:
+    """Indices of the first block after each synchronisation (always includes 0).
+
+    Blocks of ``alone_rows`` (homing) also start a segment of their own.
+    """
     if not len(move_line):
         return np.zeros(0, np.int64)
-    first = np.searchsorted(move_line, sync_rows, side="right")
+    first = np.concatenate(
+        [
+            np.searchsorted(move_line, sync_rows, side="right"),
+            np.searchsorted(move_line, alone_rows, side="left"),
+        ]
+    )
     first = first[first < len(move_line)]
     return np.unique(np.concatenate([[0], first])).astype(np.int64)
 

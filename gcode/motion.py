@@ -19,6 +19,7 @@ from gcode.parse import ParsedGcode
 INCH_MM = 25.4
 ARC_SEGMENT_MM = 1.0
 DEFAULT_FEEDRATE_MM_MIN = 1500.0
+HOMING_FEEDRATE_MM_S = 50.0  # Marlin's default XY homing speed
 AXES = "XYZE"
 
 
@@ -83,7 +84,11 @@ def axis_positions(
 
 
 def resolve_moves(parsed: ParsedGcode) -> tuple[Moves, np.ndarray]:
-    """Straight moves of the program, and (n_lines, 4) logical X Y Z E after each line."""
+    """Straight moves of the program, and (n_lines, 4) logical X Y Z E after each line.
+
+    Homing (``G28``) counts as a straight move to 0 on the homed axes, from the last
+    known position (0 at the start of the file).
+    """
     n = parsed.n_lines
     g = parsed.cmd_letter == ord("G")
     m = parsed.cmd_letter == ord("M")
@@ -118,7 +123,9 @@ def resolve_moves(parsed: ParsedGcode) -> tuple[Moves, np.ndarray]:
         positions[:, k] = axis_positions(set_mask, set_value, add_value)
     feed = np.where(is_move, parsed.param("F"), np.nan) * unit / 60.0
     feedrate = ffill(feed, DEFAULT_FEEDRATE_MM_MIN / 60.0)
-    rows = np.flatnonzero(is_move)
+    # Homing travels to 0 at the homing speed (Z is capped by its maximum feedrate later).
+    feedrate = np.where(g28, HOMING_FEEDRATE_MM_S, feedrate)
+    rows = np.flatnonzero(is_move | g28)
     before = np.vstack([np.zeros((1, 4)), positions])[rows]
     after = positions[rows]
     arcs = np.isin(num[rows], (2.0, 3.0))

@@ -82,3 +82,11 @@ def test_within_five_percent_of_prusaslicer(prusa_text):
 def test_same_input_same_estimate(cura_text):
     limits = load_printer("ender3").limits
     assert estimate(cura_text, limits).total_s == estimate(cura_text, limits).total_s
+
+
+def test_homing_travels_back_at_homing_speed():
+    away = estimate("G1 X100 F3000\n", LIMITS).total_s
+    home = estimate("G1 X100 F3000\nG28 X\n", LIMITS).total_s
+    assert home - away == pytest.approx(trapezoid_s(100, 10, 50, 500))
+    # homing at the start of a file (position unknown, taken as 0) costs nothing
+    assert estimate("G28\nG1 X100 F3000\n", LIMITS).total_s == pytest.approx(away)
