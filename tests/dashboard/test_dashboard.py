@@ -124,6 +124,7 @@ def job_error(farm, name: str) -> str | None:
 
 def test_upload_goes_to_queue_then_prints_with_moving_progress(page, farm, artifacts):
     require_a_connected_printer(farm)
+    plan_before = page.locator("#gantt").get_attribute("data-generated")
     page.set_input_files(
         "#upload input[type=file]",
         files=[{"name": UPLOAD_NAME, "mimeType": "model/stl", "buffer": CUBE.read_bytes()}],
@@ -151,6 +152,7 @@ def test_upload_goes_to_queue_then_prints_with_moving_progress(page, farm, artif
     job_id = page.locator("#queue-body tr", has_text=UPLOAD_NAME).first.get_attribute("data-job")
     bar = page.locator(f'.gantt-row .bar[data-job="{job_id}"]').first
     bar.wait_for(timeout=10 * SECOND_MS)
+    assert page.locator("#gantt").get_attribute("data-generated") != plan_before, "plan not redrawn"
     bar.hover(force=True)
     assert UPLOAD_NAME in page.locator("#tooltip").inner_text()
     page.screenshot(path=str(artifacts / "dashboard-printing.png"), full_page=True)
