@@ -1,0 +1,76 @@
+"""``slicefarm slice``: output file, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from tests.slicer.conftest import MODELS
+from tests.slicer.gcode_reader import read
+
+
+def test_slice_writes_gcode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sub" / "bridge.gcode"
+    code = main(
+        [
+            "slice",
+            str(MODELS / "bridge_overhang.stl"),
+            "-o",
+            str(out),
+            "--set",
+            "infill_density=0.3",
+            "--set",
+            "infill_pattern=grid",
+        ]
+    )
+    assert code == 0
+    prog = read(out.read_text())
+    assert len(prog.layers) == 100
+    assert prog.comments["infill_pattern"] == "grid"
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--set", "bogus_mm=1"], "bogus_mm"),
+        (["--set", "perimeters=-1"], "perimeters"),
+        (["--printer", "no_such_printer"], "no_such_printer"),
+        (["--material", "unobtainium"], "unobtainium"),
+        (["--copies", "0"], "copies"),
+    ],
+)
+def test_bad_options_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
+    code = main(
+        ["slice", str(MODELS / "xyz_cube_20mm.stl"), "-o", str(tmp_path / "x.gcode"), *args]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_model_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.stl"
+    bad.write_bytes(b"")
+    assert main(["slice", str(bad), "-o", str(tmp_path / "x.gcode")]) == 2
+    assert "bad.stl: empty file" in capsys.readouterr().err
+
+
+def test_plate_too_small_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "slice",
+            str(MODELS / "tiny_holes.stl"),
+            "-o",
+            str(tmp_path / "x.gcode"),
+            "--copies",
+            "40",
+            "--quiet",
+        ]
+    )
+    assert code == 2
+    assert "tiny_holes" in capsys.readouterr().err
