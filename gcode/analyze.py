@@ -109,7 +109,12 @@ def analyze(
     printer: PrinterProfile | None = None,
     material: MaterialProfile | None = None,
 ) -> Analysis:
-    """Analyze a G-code file (path) for scheduling and checking."""
+    """Analyze G-code for scheduling and checking.
+
+    ``source`` is a file path; a str holding several lines is taken as the G-code itself.
+    """
+    if isinstance(source, str) and "\n" in source:
+        return analyze_text(source, printer=printer, material=material)
     text = read_gcode_text(source)
     return analyze_text(text, printer=printer, material=material, source=str(source))
 

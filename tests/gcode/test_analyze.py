@@ -104,3 +104,30 @@ def test_not_gcode_is_refused(tmp_path, content):
 def test_missing_file_names_it(tmp_path):
     with pytest.raises(GcodeError, match=r"missing\.gcode"):
         analyze(tmp_path / "missing.gcode")
+
+
+def test_text_source_is_accepted(fixture_paths):
+    text = fixture_paths["Cura"].read_text()
+    assert analyze(text).layers == analyze(fixture_paths["Cura"]).layers
+
+
+def test_orca_style_file_with_arcs_thumbnail_and_klipper_macros():
+    from pathlib import Path
+
+    from gcode.check import check_compatibility
+
+    path = Path(__file__).parent / "data" / "orca_arcs_klipper.gcode"
+    a = analyze(path)
+    assert (a.slicer, a.slicer_version, a.slicer_estimated_time_s) == ("OrcaSlicer", "2.1.1", 10)
+    assert a.layers == 3
+    # three layers of one circle of radius 10 about (110, 110), printed as G2/G3 arcs
+    lo, hi = a.bbox_mm
+    assert lo + hi == pytest.approx((100, 100, 0.2, 120, 120, 0.6), abs=0.01)
+    assert a.filament_mm == pytest.approx(a.slicer_filament_mm, abs=0.01)
+    assert a.thumbnails == ((16, 12, "PNG"),)
+    assert "PRINT_START" in a.extended_commands
+    assert check_compatibility(a, load_printer("voron24_300")) == []
+    problems = check_compatibility(a, load_printer("ender3"))
+    assert any("Klipper macros" in p for p in problems)
+    # 3 x 1.25 circles of 62.8 mm at 30 mm/s, plus moves: about 8 to 12 s
+    assert 7.8 < a.estimated_time_s < 12
