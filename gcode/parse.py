@@ -1,12 +1,15 @@
 """A vectorized parser for Marlin-flavour G-code.
 
-The whole buffer is tokenized at once with numpy: comments (``;``) and checksums
-(``*cs``) are cut with one regular-expression pass, every byte is classified
-through a lookup table, and every number of every word is converted by one call
-of numpy's C number reader.  Lines that need more care (parenthesis comments,
-Klipper-style named commands, stray characters, text arguments) are few; they
-take a per-line Python path that reports malformed lines by number instead of
-failing.  The result is one row per source line.
+The text is cut into blocks of about BLOCK_BYTES whole lines (so the working
+arrays stay in cache) and each block is tokenized at once with numpy: comments
+(``;``) and checksums (``*cs``) are dropped with a running sum over their spans,
+every byte is classified through a lookup table, and the numbers of all words
+are read eight digits at a time in uint64 arithmetic (SWAR), giving exactly the
+double ``float()`` gives.  Lines that need more care (parenthesis comments,
+Klipper-style named commands, stray characters, text arguments, numbers with
+more than eight digits on a side) are few; they take a per-line Python path
+that reports malformed lines by number instead of failing.  The result is one
+row per source line.
 
 ``iter_parse`` reads a file in blocks of whole lines and yields one
 :class:`ParsedGcode` per block, for files too large to hold twice in memory.
