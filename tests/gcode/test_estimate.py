@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gcode.estimate import estimate
 from printers.profiles import MachineLimits, load_printer
@@ -90,3 +93,31 @@ def test_homing_travels_back_at_homing_speed():
     assert home - away == pytest.approx(trapezoid_s(100, 10, 50, 500))
     # homing at the start of a file (position unknown, taken as 0) costs nothing
     assert estimate("G28\nG1 X100 F3000\n", LIMITS).total_s == pytest.approx(away)
+
+
+points = st.lists(
+    st.tuples(st.integers(0, 200), st.integers(0, 200), st.sampled_from([600, 1800, 3000, 9000])),
+    min_size=2,
+    max_size=40,
+)
+
+
+@given(points, st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_time_lies_between_cruising_and_stopping_at_every_corner(path, junction_deviation):
+    limits = LIMITS.model_copy(
+        update={"junction_deviation_mm": 0.02 if junction_deviation else None}
+    )
+    text = "".join(f"G1 X{x} Y{y} F{f}\n" for x, y, f in path)
+    est = estimate(text, limits)
+    x = np.array([0] + [p[0] for p in path], float)
+    y = np.array([0] + [p[1] for p in path], float)
+    speed = np.array([p[2] for p in path], float) / 60.0
+    d = np.hypot(np.diff(x), np.diff(y))
+    moving = d > 0
+    d, speed = d[moving], speed[moving]
+    accel = 500.0
+    cruise = d / speed
+    stop_and_go = np.where(d >= speed**2 / accel, d / speed + speed / accel, 2 * np.sqrt(d / accel))
+    assert cruise.sum() - 1e-9 <= est.total_s <= stop_and_go.sum() + 1e-9
+    assert np.all(np.diff(est.line_elapsed_s) >= 0)
