@@ -80,13 +80,16 @@ def wave_lines(region: shapely.Geometry, spacing_mm: float, z_mm: float) -> list
     angle = math.pi / 2.0 if vertical else 0.0
     local = shapely.transform(region, lambda p: _rotate(p, -angle))
     minx, miny, maxx, maxy = local.bounds
-    k = np.arange(math.floor(miny / spacing_mm) - 1, math.ceil(maxy / spacing_mm) + 2)
     x = np.arange(minx - GYROID_STEP_MM, maxx + 2 * GYROID_STEP_MM, GYROID_STEP_MM)
     amplitude = spacing_mm / 2.0 * abs(math.cos(phase)) + 0.1 * spacing_mm
     wave = amplitude * np.sin(2.0 * math.pi * x / period + phase)
+    # Waves are longer than straight lines: space them wider to keep the density.
+    stretch = float(np.hypot(np.diff(x), np.diff(wave)).sum() / max(x[-1] - x[0], 1e-9))
+    pitch = spacing_mm * stretch
+    k = np.arange(math.floor(miny / pitch) - 1, math.ceil(maxy / pitch) + 2)
     coords = np.empty((len(k), len(x), 2))
     coords[:, :, 0] = x
-    coords[:, :, 1] = k[:, None] * spacing_mm + wave[None, :]
+    coords[:, :, 1] = k[:, None] * pitch + wave[None, :]
     return _clip(shapely.linestrings(coords), local, angle)
 
 
