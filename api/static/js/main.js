@@ -4,16 +4,16 @@ import { installActions } from "./actions.js";
 import { api } from "./api.js";
 import { adoptKeyFromHash, clearKey, loadKey, saveKey } from "./auth.js";
 import { connectEvents } from "./events.js";
-import { clock, stateWords } from "./format.js";
+import { clock } from "./format.js";
 import { createGantt } from "./gantt.js";
+import { createHeader } from "./header.js";
 import { createQueue } from "./queue.js";
-import { addView, nowMs, refreshAll, setFarm, setJobs, setPlan, setPrinters, state } from "./store.js";
+import { addView, nowMs, refreshAll, setFarm, setJobs, setPlan, setPrinters } from "./store.js";
 import { createTodo } from "./todo.js";
 import { toast } from "./toast.js";
 import { createUpload } from "./upload.js";
-import { createWall } from "./wall.js";
+import { createDensity, createWall, showPrinter } from "./wall.js";
 
-const STATES = ["printing", "needs_operator", "paused", "error", "idle", "maintenance", "offline"];
 const FARM_REFRESH_MS = 60_000;
 
 const $ = (id) => document.getElementById(id);
@@ -83,98 +83,13 @@ function setLive(status) {
   el.textContent = { live: "live", reconnecting: "reconnecting…", closed: "offline" }[status] ?? status;
 }
 
-function headerView(wall) {
-  const chips = $("state-filter");
-  chips.innerHTML = STATES.map((s) =>
-    `<button type="button" class="chip state-${s}" data-state="${s}" aria-pressed="false">
-       <span class="dot"></span><span class="chip-n">0</span> ${stateWords(s)}</button>`).join("");
-  chips.addEventListener("click", (event) => {
-    const chip = event.target.closest("[data-state]");
-    if (!chip) return;
-    const s = chip.dataset.state;
-    if (wall.filter.states.has(s)) wall.filter.states.delete(s);
-    else wall.filter.states.add(s);
-    chip.setAttribute("aria-pressed", String(wall.filter.states.has(s)));
-    refreshAll();
-  });
-  // "/" jumps to the search box, as in most tools; Escape clears it.
-  document.addEventListener("keydown", (event) => {
-    const typing = event.target.closest("input, select, textarea, dialog");
-    if (event.key === "/" && !typing) {
-      event.preventDefault();
-      $("search").focus();
-    } else if (event.key === "Escape" && event.target === $("search")) {
-      $("search").value = "";
-      $("search").dispatchEvent(new Event("input"));
-    }
-  });
-  $("search").addEventListener("input", (event) => {
-    wall.filter.text = event.target.value.trim().toLowerCase();
-    refreshAll();
-  });
-  return (changes) => {
-    if (!(changes.all || changes.printers.size)) return;
-    const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
-    for (const p of state.printers.values()) counts[p.state] = (counts[p.state] ?? 0) + 1;
-    const waiting = counts.needs_operator + counts.error;
-    const farmName = state.farm?.name ?? "farm";
-    document.title = `${waiting ? `(${waiting}) ` : ""}${farmName} · slicefarm`;
-    for (const chip of chips.children) {
-      const n = counts[chip.dataset.state] ?? 0;
-      const el = chip.querySelector(".chip-n");
-      if (el.textContent !== String(n)) el.textContent = String(n);
-      chip.classList.toggle("zero", n === 0);
-    }
-  };
-}
-
-const DENSITY_KEY = "slicefarm.density";
-const COMPACT_FROM_PRINTERS = 48;
-
-/** Cards or compact tiles: the operator's choice, else compact for large farms. */
-function densityControl() {
-  const wall = $("wall");
-  const apply = (density) => {
-    wall.classList.toggle("compact", density === "compact");
-    $("density-cards").setAttribute("aria-pressed", String(density !== "compact"));
-    $("density-compact").setAttribute("aria-pressed", String(density === "compact"));
-  };
-  for (const density of ["cards", "compact"]) {
-    $(`density-${density}`).addEventListener("click", () => {
-      localStorage.setItem(DENSITY_KEY, density);
-      apply(density);
-    });
-  }
-  wall.addEventListener("click", (event) => {
-    if (!wall.classList.contains("compact") || event.target.closest("button")) return;
-    event.target.closest(".card")?.classList.toggle("open");
-  });
-  let decided = false;
-  return (changes) => {
-    if (decided || !changes.all || !state.printers.size) return;
-    decided = true;
-    const many = state.printers.size >= COMPACT_FROM_PRINTERS;
-    apply(localStorage.getItem(DENSITY_KEY) ?? (many ? "compact" : "cards"));
-  };
-}
-
-function showPrinter(id) {
-  const card = document.querySelector(`.card[data-printer="${CSS.escape(id)}"]`);
-  if (!card) return;
-  card.hidden = false;
-  card.scrollIntoView({ behavior: "smooth", block: "center" });
-  card.classList.remove("flash");
-  void card.offsetWidth; // restart the animation
-  card.classList.add("flash");
-}
-
 function startViews() {
   const wall = createWall($("wall"), $("wall-count"));
   const gantt = createGantt($("gantt"), $("tooltip"), $("plan-summary"));
   const queue = createQueue($("queue-body"), $("queue-count"), () => $("show-finished").checked);
   const todo = createTodo($("todo"), $("todo-count"), showPrinter);
-  addView(headerView(wall));
-  addView(densityControl());
+  addView(createHeader(wall.filter));
+  addView(createDensity($("wall")));
   addView(wall.render);
   addView(gantt.render);
   addView(todo.render);

@@ -202,3 +202,47 @@ export function createWall(root, countEl) {
 
   return { render, filter };
 }
+
+const DENSITY_KEY = "slicefarm.density";
+const COMPACT_FROM_PRINTERS = 48;
+
+/**
+ * Cards or compact tiles (buttons #density-cards / #density-compact): the operator's choice,
+ * else compact for large farms. A click on a compact tile opens it into a full card.
+ */
+export function createDensity(wall) {
+  const button = (density) => document.getElementById(`density-${density}`);
+  const apply = (density) => {
+    wall.classList.toggle("compact", density === "compact");
+    button("cards").setAttribute("aria-pressed", String(density !== "compact"));
+    button("compact").setAttribute("aria-pressed", String(density === "compact"));
+  };
+  for (const density of ["cards", "compact"]) {
+    button(density).addEventListener("click", () => {
+      localStorage.setItem(DENSITY_KEY, density);
+      apply(density);
+    });
+  }
+  wall.addEventListener("click", (event) => {
+    if (!wall.classList.contains("compact") || event.target.closest("button")) return;
+    event.target.closest(".card")?.classList.toggle("open");
+  });
+  let decided = false;
+  return (changes) => {
+    if (decided || !changes.all || !state.printers.size) return;
+    decided = true;
+    const many = state.printers.size >= COMPACT_FROM_PRINTERS;
+    apply(localStorage.getItem(DENSITY_KEY) ?? (many ? "compact" : "cards"));
+  };
+}
+
+/** Scroll a printer's card into view and flash it (from the to-do list). */
+export function showPrinter(id) {
+  const card = document.querySelector(`.card[data-printer="${CSS.escape(id)}"]`);
+  if (!card) return;
+  card.hidden = false;
+  card.scrollIntoView({ behavior: "smooth", block: "center" });
+  card.classList.remove("flash");
+  void card.offsetWidth; // restart the animation
+  card.classList.add("flash");
+}
