@@ -16,6 +16,7 @@ import logging
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,6 +214,7 @@ def write_layers(
         and workers > 1
         and "fork" in multiprocessing.get_all_start_methods()
         and not multiprocessing.current_process().daemon
+        and threading.active_count() == 1  # forking a threaded process is unsafe
     )
     if use_pool:
         _WORK = work
