@@ -8,6 +8,8 @@ the only exception is :func:`detect_baud`, which sends a hello and judges the an
 from __future__ import annotations
 
 import logging
+import os
+import select
 import threading
 import time
 from dataclasses import dataclass
@@ -75,6 +77,7 @@ class SerialTransport:
         self._serial: serial.SerialBase | None = None
         self._write_lock = threading.Lock()
         self._pending = b""
+        self._fd: int | None = None
         self.bytes_written = 0
 
     def open(self) -> None:
@@ -83,6 +86,38 @@ class SerialTransport:
             self._serial = serial.serial_for_url(self.url, self.baud, timeout=0.1, write_timeout=5)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise TransportError(f"cannot open {self.url}: {exc}") from None
+        try:  # a local tty: read its file descriptor directly (pyserial's read is slow)
+            self._fd = self._serial.fileno()
+        except (AttributeError, OSError, ValueError, serial.SerialException):
+            self._fd = None
+
+    def _read_fd(self, timeout_s: float) -> bytes:
+        assert self._fd is not None
+        try:
+            ready, _, _ = select.select([self._fd], [], [], max(0.0, timeout_s))
+            if not ready:
+                return b""
+            data = os.read(self._fd, 65536)
+        except (OSError, ValueError) as exc:
+            raise TransportError(f"{self.url}: device disconnected ({exc})") from None
+        if not data:
+            raise TransportError(f"{self.url}: device disconnected (end of file)")
+        return data
+
+    def _read_port(self, timeout_s: float) -> bytes:
+        port = self._serial
+        if port is None:
+            raise TransportError(f"{self.url} is not open")
+        try:
+            timeout_s = round(max(0.0, timeout_s), 2)
+            if port.timeout != timeout_s:  # the setter reconfigures the port: only on change
+                port.timeout = timeout_s
+            data = port.read(max(1, port.in_waiting))
+            if data and port.in_waiting:
+                data += port.read(port.in_waiting)
+        except (serial.SerialException, OSError, TypeError) as exc:
+            raise TransportError(f"{self.url}: device disconnected ({exc})") from None
+        return data
 
     @property
     def is_open(self) -> bool:
@@ -121,16 +156,7 @@ class SerialTransport:
 
         Undecodable bytes come back as U+FFFD so a wrong baud rate is visible (P26, P27).
         """
-        port = self._serial
-        if port is None:
-            raise TransportError(f"{self.url} is not open")
-        try:
-            port.timeout = max(0.0, timeout_s)
-            data = port.read(max(1, port.in_waiting))
-            if data and port.in_waiting:
-                data += port.read(port.in_waiting)
-        except (serial.SerialException, OSError, TypeError) as exc:
-            raise TransportError(f"{self.url}: device disconnected ({exc})") from None
+        data = self._read_fd(timeout_s) if self._fd is not None else self._read_port(timeout_s)
         if not data:
             return []
         *lines, self._pending = (self._pending + data).split(b"\n")

@@ -1,0 +1,202 @@
+"""Printer host benchmark: lines/s to one virtual printer, CPU per printer, and a farm of 50.
+
+    .venv/bin/python bench/host_bench.py                 # all parts, prints a report
+    .venv/bin/python bench/host_bench.py --write-results # also rewrites our RESULTS.md section
+
+Virtual printers run in their own process (``python -m printers.virtual``), so the CPU figures
+are the host's alone.  Part 1 streams ``--lines`` one-line moves at window 1 to an ``instant``
+printer, with slicefarm's host and with Printrun's printcore (``pip install printrun``; the
+``bench`` extra) on the same kind of printer.  Part 2 streams a realistic job (2 mm moves at
+50 mm/s, real time) to ``--printers`` printers from one asyncio loop for ``--farm-seconds`` and
+reports lines per printer (min/median/max) and host CPU in cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from printers.connection import PrinterConnection  # noqa: E402
+from printers.profiles import load_printer  # noqa: E402
+from printers.state import EventKind  # noqa: E402
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+SECTION = "## Printer host (bench/host_bench.py)"
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextmanager
+def virtual_printers(count: int, speed: str) -> Iterator[list[str]]:
+    """Start ``count`` virtual printers in a child process; yields their pty paths."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "printers.virtual", "--count", str(count), "--speed", speed],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        ports = [child.stdout.readline().split()[1] for _ in range(count)]
+        yield ports
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def moves(count: int) -> list[str]:
+    lines = ["G91", "M83"]
+    lines += [f"G1 X{0.1 if i % 2 else -0.1} E0.01 F6000" for i in range(count)]
+    return lines
+
+
+async def slicefarm_stream(port: str, lines: list[str]) -> tuple[float, float]:
+    """Seconds and host CPU seconds to stream ``lines`` with slicefarm's host."""
+    connection = PrinterConnection(port, profile=load_printer("ender3"))
+    await connection.connect()
+    done = asyncio.Event()
+    connection.subscribe(lambda e: done.set() if e.kind is EventKind.JOB_FINISHED else None)
+    cpu0, t0 = cpu_s(), time.perf_counter()
+    await connection.start_print(lines, job_name="bench")
+    await done.wait()
+    wall, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+    await connection.disconnect()
+    return wall, cpu
+
+
+def printcore_stream(port: str, lines: list[str]) -> tuple[float, float]:
+    """Seconds and CPU seconds for Printrun's printcore on the same kind of printer."""
+    from printrun import gcoder
+    from printrun.printcore import printcore
+
+    core = printcore(port, 115200)
+    deadline = time.monotonic() + 15
+    while not core.online and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not core.online:
+        raise RuntimeError("printcore did not come online")
+    cpu0, t0 = cpu_s(), time.perf_counter()
+    core.startprint(gcoder.LightGCode(lines))
+    time.sleep(0.05)
+    while core.printing:
+        time.sleep(0.005)
+    wall, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+    core.disconnect()
+    return wall, cpu
+
+
+def realistic_job(count: int) -> list[str]:
+    lines = ["G91", "M83"]
+    lines += [f"G1 X{2 if i % 2 else -2} E0.05 F3000" for i in range(count)]
+    return lines
+
+
+async def farm(ports: list[str], seconds: float) -> tuple[list[int], float, float]:
+    """Stream to every port at once; lines done per printer in ``seconds``, CPU, wall."""
+    profile = load_printer("ender3")
+    connections = [PrinterConnection(p, profile=profile, name=p) for p in ports]
+    await asyncio.gather(*(c.connect() for c in connections))
+    job = realistic_job(100_000)
+    for connection in connections:
+        await connection.start_print(job, job_name="farm", total_lines=len(job))
+    await asyncio.sleep(2.0)  # planners fill up
+    start_lines = [c.status.line for c in connections]
+    cpu0, t0 = cpu_s(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    wall, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+    done = [c.status.line - s for c, s in zip(connections, start_lines, strict=True)]
+    states = {c.status.state.value for c in connections}
+    await asyncio.gather(*(c.disconnect() for c in connections))
+    if states != {"printing"}:
+        raise RuntimeError(f"printers left printing: {states}")
+    return done, cpu, wall
+
+
+def part_one(count: int, skip_printcore: bool) -> list[str]:
+    lines = moves(count)
+    report = []
+    with virtual_printers(1, "instant") as ports:
+        wall, cpu = asyncio.run(slicefarm_stream(ports[0], lines))
+    rate = len(lines) / wall
+    report.append(
+        f"| slicefarm host | {len(lines)} | {wall:.2f} | {rate:,.0f} | "
+        f"{cpu / wall:.2f} | {cpu / len(lines) * 1e6:.0f} |"
+    )
+    if not skip_printcore:
+        with virtual_printers(1, "instant") as ports:
+            wall_pc, cpu_pc = printcore_stream(ports[0], lines)
+        report.append(
+            f"| Printrun printcore 2.2 | {len(lines)} | {wall_pc:.2f} | "
+            f"{len(lines) / wall_pc:,.0f} | {cpu_pc / wall_pc:.2f} | "
+            f"{cpu_pc / len(lines) * 1e6:.0f} |"
+        )
+    return report
+
+
+def part_two(printers: int, seconds: float) -> list[str]:
+    with virtual_printers(printers, "1") as ports:
+        done, cpu, wall = asyncio.run(farm(ports, seconds))
+    rates = [n / wall for n in done]
+    return [
+        f"| {printers} | {wall:.1f} | {min(rates):.1f} | {statistics.median(rates):.1f} | "
+        f"{max(rates):.1f} | {sum(rates):,.0f} | {cpu / wall:.2f} |"
+    ]
+
+
+def write_section(body: str) -> None:
+    text = RESULTS.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.DOTALL)
+    RESULTS.write_text(pattern.sub(lambda _: f"{SECTION}\n\n{body.strip()}\n", text), "utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lines", type=int, default=20_000)
+    parser.add_argument("--printers", type=int, default=50)
+    parser.add_argument("--farm-seconds", type=float, default=20.0)
+    parser.add_argument("--skip-printcore", action="store_true")
+    parser.add_argument("--skip-farm", action="store_true")
+    parser.add_argument("--write-results", action="store_true")
+    args = parser.parse_args()
+    out = [
+        "One printer, window 1, instant virtual printer in its own process:",
+        "",
+        "| host | lines | wall s | lines/s | host CPU (cores) | CPU µs/line |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *part_one(args.lines, args.skip_printcore),
+    ]
+    print("\n".join(out), flush=True)
+    if not args.skip_farm:
+        out += [
+            "",
+            "A farm from one process: realistic job (2 mm moves at 50 mm/s, real time), "
+            "virtual printers in one child process; lines/s per printer:",
+            "",
+            "| printers | window s | min | median | max | total lines/s | host CPU (cores) |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+            *part_two(args.printers, args.farm_seconds),
+        ]
+    report = "\n".join(out)
+    print(report, flush=True)
+    if args.write_results:
+        write_section(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
