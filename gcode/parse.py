@@ -202,20 +202,23 @@ class _Words:
     value: np.ndarray
 
 
-def _strip_comments(buf: bytes) -> tuple[np.ndarray, int]:
-    """(code bytes with a leading and a trailing newline, number of lines).
+def _strip_comments(buf: bytes) -> tuple[np.ndarray, int, np.ndarray]:
+    """(code bytes with a leading and a trailing newline, number of lines, checksummed rows).
 
-    Everything from the first ``;`` or ``*`` of a line to its end is dropped.
+    Everything from the first ``;`` or ``*`` of a line to its end is dropped; the
+    rows where that first character is ``*`` carry a checksum to verify.
     """
     data = np.frombuffer(buf, np.uint8)
     newlines = np.flatnonzero(data == 10)
     n_lines = len(newlines) + (1 if len(data) and data[-1] != 10 else 0)
     cut = np.flatnonzero((data == 59) | (data == 42))
+    checked = np.zeros(0, np.int64)
     if len(cut):
         row = np.searchsorted(newlines, cut)
         first = np.ones(len(cut), bool)
         first[1:] = row[1:] != row[:-1]
         starts = cut[first]
+        checked = row[first][data[starts] == 42]
         ends = np.append(newlines, len(data))[row[first]]
         inside = np.zeros(len(data) + 1, np.int8)
         inside[starts] = 1
@@ -224,11 +227,11 @@ def _strip_comments(buf: bytes) -> tuple[np.ndarray, int]:
     code = np.empty(len(data) + 2, np.uint8)
     code[0] = code[-1] = 10
     code[1:-1] = data
-    return code, n_lines
+    return code, n_lines, checked
 
 
 def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
-    raw, n_lines = _strip_comments(buf)
+    raw, n_lines, checked = _strip_comments(buf)
     cls = _CLASS[raw]
     boundary = np.flatnonzero(cls != _NUM)  # every byte that is not part of a number
     bcls = cls[boundary]
@@ -246,6 +249,7 @@ def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
     slow[row_after[has_number & ~is_letter]] = True
     glued = np.append(is_letter[:-1] & is_letter[1:] & (gap == 1), False)
     slow[row_of[glued]] = True
+    slow[checked] = True
     slow = slow[:n_lines]
     slow_rows = np.flatnonzero(slow)
     letter_idx = np.flatnonzero(is_letter)
@@ -491,11 +495,33 @@ def strip_comments(text: str) -> str:
     return "".join(out)
 
 
+_CHECKSUM_RE = re.compile(r"^([^;*]*)\*(\d*)")
+
+
+def checksum(text: str) -> int:
+    """XOR of the bytes of ``text`` (the RepRap/Marlin line checksum)."""
+    value = 0
+    for byte in text.encode("ascii", "replace"):
+        value ^= byte
+    return value
+
+
+def _verify_checksum(text: str) -> None:
+    match = _CHECKSUM_RE.match(text)
+    if match is None:
+        return
+    stated = match.group(2)
+    if not stated or int(stated) != checksum(match.group(1)):
+        raise ValueError(f"checksum mismatch (*{stated or '?'})")
+
+
 def parse_line(text: str) -> tuple[list[tuple[str, float | None]], str | None]:
     """Parse one line: ([(LETTER, value or None), ...], extended command name or None).
 
-    Raises ValueError with a short reason when the line is malformed.
+    Raises ValueError with a short reason when the line is malformed, or when it
+    carries a ``*checksum`` that does not match (XOR of the bytes before ``*``).
     """
+    _verify_checksum(text)
     code = strip_comments(text).strip()
     if not code:
         return [], None
