@@ -51,6 +51,10 @@ def test_without_a_key_the_login_shows_and_no_data(browser, farm, artifacts):
     tab.fill("#login-key", farm.key)
     tab.click("#login-form button[type=submit]")
     tab.locator(".card").first.wait_for()
+    tab.click("#logout")
+    tab.locator("#login-key").wait_for()
+    assert tab.locator(".card").count() == 0
+    assert tab.evaluate("Object.keys(localStorage).filter(k => k.includes('Key'))") == []
     context.close()
 
 

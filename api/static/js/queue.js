@@ -90,12 +90,15 @@ export function createQueue(tbody, countEl, showFinished) {
       for (const id of rows.keys()) if (!state.jobs.has(id)) rows.delete(id);
       tbody.replaceChildren(fragment);
     } else {
-      for (const id of changes.jobs) {
+      // Every minute (farm refresh) all rows, for their "in 12m"; else only the changed jobs.
+      const ids = changes.farm ? state.jobs.keys() : changes.jobs;
+      for (const id of ids) {
         const job = state.jobs.get(id);
         if (job) update(job, now);
       }
     }
-    if (countEl && (changes.all || changes.jobs.size)) {
+    if (!(changes.all || changes.jobs.size || changes.farm)) return;
+    if (countEl) {
       const active = [...state.jobs.values()].filter((j) => !FINISHED.has(j.state)).length;
       countEl.textContent = `${active} active · ${state.jobs.size} total`;
     }

@@ -96,7 +96,7 @@ export function createTodo(list, countEl, onShowPrinter) {
       const p = state.printers.get(id);
       return p && (ATTENTION.has(p.state) || list.querySelector(`[data-printer="${CSS.escape(id)}"]`));
     });
-    if (!(changes.plan || changes.all || attentionChanged)) return;
+    if (!(changes.plan || changes.all || changes.farm || attentionChanged)) return;
     const now = nowMs();
     const attention = attentionItems();
     // A plan task due now at a printer that already asks for someone is the same task.
