@@ -3,7 +3,7 @@
 
 import { actionButton } from "./actions.js";
 import { keyed } from "./api.js";
-import { cssColor, esc, relative, stateWords, when } from "./format.js";
+import { cssColor, duration, esc, relative, stateWords, when } from "./format.js";
 import { nowMs, state } from "./store.js";
 
 const FINISHED = new Set(["done", "cancelled"]);
@@ -22,6 +22,30 @@ function isLate(job, now) {
 function swatch(color) {
   const css = cssColor(color);
   return `<span class="swatch${css ? "" : " swatch-unknown"}" style="${css ? `background:${css}` : ""}"></span>`;
+}
+
+const MAX_PIPS = 24;
+
+/** One pip per copy coloured by its print's state (a bar for many copies). */
+function copiesHtml(job, done, copies) {
+  const prints = job.prints ?? [];
+  if (!prints.length || prints.length > MAX_PIPS) {
+    const width = Math.round((100 * done) / Math.max(1, copies));
+    return `<div class="copies-bar"><div style="width:${width}%"></div></div>`;
+  }
+  const pips = prints.map((p) => {
+    const title = `copy ${p.copy}: ${p.state}${p.printer_id ? ` on ${p.printer_id}` : ""}`;
+    return `<i class="pip pip-${esc(p.state)}" title="${esc(title)}"></i>`;
+  });
+  return `<div class="pips">${pips.join("")}</div>`;
+}
+
+/** "≈25m" each, from the shortest estimate over the printer models. */
+function estimate(job) {
+  const durations = Object.values(job.estimates ?? {}).map((e) => e.duration_s).filter(Boolean);
+  if (!durations.length) return "";
+  const fastest = Math.min(...durations);
+  return ` <span class="muted small" title="print time per copy on the fastest model">≈${duration(fastest)}</span>`;
 }
 
 function rowHtml(job, now) {
@@ -46,8 +70,8 @@ function rowHtml(job, now) {
     <td class="q-thumb"><div class="thumb thumb-sm">${preview}</div></td>
     <td class="q-job"><div class="job-name" title="${esc(job.name)}">${esc(job.name)}</div>
       <div class="muted small">${esc(job.id)} · ${esc(job.source ?? "")}${job.priority > 1 ? ` · <b class="prio">${job.priority >= 5 ? "rush" : "high"}</b>` : ""}</div>${error}</td>
-    <td class="q-copies"><span class="copies">${done}/${copies}</span>
-      <div class="copies-bar"><div style="width:${Math.round((100 * done) / Math.max(1, copies))}%"></div></div>${where}</td>
+    <td class="q-copies"><span class="copies">${done}/${copies}</span>${estimate(job)}
+      ${copiesHtml(job, done, copies)}${where}</td>
     <td class="q-material">${swatch(job.color)}${esc(job.material)} <span class="muted">${esc(job.color)}</span></td>
     <td class="q-due">${due}</td>
     <td class="q-state"><span class="badge job-${esc(job.state)}">${esc(stateWords(job.state))}</span></td>
