@@ -134,7 +134,8 @@ class GcodeWriter:
         """Extrusion moves along path.points[1:], from the current position (= points[0])."""
         pts = path.points
         seg = np.hypot(*np.diff(pts, axis=0).T)
-        e_per_mm = extrusion_area_mm2(path.width_mm, height_mm) / self.filament_area
+        flow_height = path.flow_height_mm or height_mm
+        e_per_mm = extrusion_area_mm2(path.width_mm, flow_height) / self.filament_area
         feed = self._feed(path.speed_mm_s)
         if feed:
             self.emit(f"G1{feed}")

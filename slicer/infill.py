@@ -110,6 +110,33 @@ def solid_lines(region: shapely.Geometry, spacing_mm: float, layer_index: int) -
     return parallel_lines(region, 45.0 if layer_index % 2 == 0 else -45.0, spacing_mm)
 
 
+# Candidate bridge directions, degrees.
+BRIDGE_ANGLES_DEG = (0.0, 22.5, 45.0, 67.5, 90.0, 112.5, 135.0, 157.5)
+
+
+def bridge_lines(
+    region: shapely.Geometry, support: shapely.Geometry, spacing_mm: float
+) -> list[np.ndarray]:
+    """Bridge infill: parallel lines in the direction whose lines most often end on
+    ``support`` at both ends (anchored), tried every 22.5°."""
+    if region.is_empty:
+        return []
+    best: tuple[float, list[np.ndarray]] = (-1.0, [])
+    shapely.prepare(support)
+    for angle in BRIDGE_ANGLES_DEG:
+        lines = parallel_lines(region, angle, spacing_mm)
+        if not lines:
+            continue
+        seg = np.array(lines)
+        ends = np.concatenate([seg[:, 0], seg[:, 1]])
+        ok = shapely.contains_xy(support, ends[:, 0], ends[:, 1]).reshape(2, -1).all(axis=0)
+        length = np.hypot(*(seg[:, 1] - seg[:, 0]).T)
+        score = float(length[ok].sum() / max(length.sum(), 1e-9))
+        if score > best[0] + 1e-9:
+            best = (score, lines)
+    return best[1]
+
+
 def sparse_lines(
     region: shapely.Geometry,
     pattern: InfillPattern,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from slicer.infill import solid_lines, sparse_lines
+from slicer.infill import bridge_lines, solid_lines, sparse_lines
 from slicer.order import join_lines, nearest_order, order_lines, order_loops, order_loops_index
 from slicer.regions import IslandWalls, Skins, island_walls, line_spacing_mm, split_skins
 from slicer.settings import SliceSettings
@@ -20,6 +20,8 @@ JOIN_SOLID_SPACINGS = 3.0
 JOIN_SPARSE_GAPS = 3.0
 # Covers tests allow this much numerical slack, mm.
 EPS_MM = 0.01
+# Bridge strands are this much further apart than the nozzle is wide (as Slic3r), mm.
+BRIDGE_GAP_MM = 0.05
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class LayerJob:
     above: tuple[shapely.Geometry, ...]
     below: tuple[shapely.Geometry, ...]
     prefix: tuple[Toolpath, ...] = ()
+    nozzle_mm: float = 0.4
 
 
 def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
@@ -53,7 +56,7 @@ def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
     infill_area = shapely.union_all([isl.infill_area for isl in islands]) if islands else None
     skins = None
     if infill_area is not None and not infill_area.is_empty:
-        skins = split_skins(infill_area, list(job.above), list(job.below), w)
+        skins = split_skins(infill_area, list(job.above), list(job.below), w, on_bed=job.index == 0)
     minx, _, _, maxy = job.outline.bounds if not job.outline.is_empty else (0, 0, 0, 0)
     cur = np.array([minx, maxy])
     paths: list[Toolpath] = list(job.prefix)
@@ -109,6 +112,23 @@ def _island_paths(
     if skins is None or isl.infill_area.is_empty:
         return out
     region = isl.infill_area
+    bridge = skins.bridge.intersection(region) if not skins.bridge.is_empty else skins.bridge
+    if not bridge.is_empty:
+        support = shapely.buffer(job.below[0], -w) if job.below else shapely.Polygon()
+        lines = bridge_lines(bridge, support, job.nozzle_mm + BRIDGE_GAP_MM)
+        lines = join_lines(order_lines(lines, cur), shapely.buffer(bridge, EPS_MM), 3 * w)
+        for line in lines:
+            out.append(
+                Toolpath(
+                    line,
+                    Feature.BRIDGE,
+                    job.nozzle_mm,
+                    s.bridge_speed_mm_s,
+                    flow_height_mm=job.nozzle_mm,
+                )
+            )
+        if lines:
+            cur = lines[-1][-1]
     fills = (
         (skins.solid, Feature.SOLID_INFILL, s.solid_infill_speed_mm_s),
         (skins.top, Feature.TOP_INFILL, s.top_infill_speed_mm_s),
@@ -188,10 +208,7 @@ def _flag_retractions(
         region = shapely.buffer(outline, EPS_MM)
         shapely.prepare(region)
         retract[short + 1] = ~shapely.covers(region, travels)
-    return [
-        Toolpath(p.points, p.feature, p.width_mm, p.speed_mm_s, bool(r))
-        for p, r in zip(paths, retract, strict=True)
-    ]
+    return [p.with_retract(bool(r)) for p, r in zip(paths, retract, strict=True)]
 
 
 def _slow_down(paths: list[Toolpath], s: SliceSettings) -> list[Toolpath]:

@@ -179,6 +179,7 @@ class Skins:
     top: shapely.Geometry
     solid: shapely.Geometry
     sparse: shapely.Geometry
+    bridge: shapely.Geometry
 
 
 def split_skins(
@@ -186,11 +187,13 @@ def split_skins(
     above: list[shapely.Geometry],
     below: list[shapely.Geometry],
     width_mm: float,
+    on_bed: bool,
 ) -> Skins:
     """Split the infill area by the slices ``above`` (next layers up, nearest first; shorter
-    than top_layers at the top of the model) and ``below``."""
+    than top_layers at the top of the model) and ``below``.  Solid parts over nothing (not
+    ``on_bed`` and outside the slice below) are bridges."""
     if infill_area.is_empty:
-        return Skins(infill_area, infill_area, infill_area)
+        return Skins(infill_area, infill_area, infill_area, infill_area)
     top = infill_area.difference(above[0]) if above else infill_area
     covered = infill_area
     for geom in above + below:
@@ -201,4 +204,12 @@ def split_skins(
     # Let skins reach a little into the sparse area, to anchor them.
     solid = offset(solid, width_mm).intersection(infill_area)
     top = opened(top, 0.0, width_mm / 2.0).intersection(solid)
-    return Skins(top, solid.difference(top), infill_area.difference(solid))
+    bridge = shapely.Polygon()
+    if not on_bed and below:
+        bridge = opened(solid.difference(below[0]), 0.0, width_mm)
+        if not bridge.is_empty:
+            bridge = offset(bridge, width_mm).intersection(solid)
+    solid = solid.difference(top)
+    if not bridge.is_empty:
+        solid, top = solid.difference(bridge), top.difference(bridge)
+    return Skins(top, solid, infill_area.difference(solid.union(top).union(bridge)), bridge)

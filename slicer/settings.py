@@ -61,6 +61,7 @@ class SliceSettings(BaseModel):
     infill_speed_mm_s: Speed = 50
     solid_infill_speed_mm_s: Speed = 50
     top_infill_speed_mm_s: Speed = 50
+    bridge_speed_mm_s: Speed = 50
     first_layer_speed_mm_s: Speed = 20
     travel_speed_mm_s: Speed = 150
     travel_speed_z_mm_s: Speed = 5

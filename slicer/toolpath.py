@@ -16,6 +16,7 @@ class Feature(StrEnum):
     SOLID_INFILL = "Solid infill"
     TOP_INFILL = "Top solid infill"
     INFILL = "Internal infill"
+    BRIDGE = "Bridge infill"
     SKIRT = "Skirt/Brim"
 
 
@@ -27,6 +28,8 @@ class Toolpath:
     width_mm      : line width
     speed_mm_s    : feed rate while extruding
     retract_before: the travel to points[0] retracts (and z-hops if configured)
+    flow_height_mm: extrude as if the layer were this high (bridges: a round strand as wide
+                    as the nozzle); None = the layer height
     """
 
     points: np.ndarray
@@ -34,6 +37,7 @@ class Toolpath:
     width_mm: float
     speed_mm_s: float
     retract_before: bool = False
+    flow_height_mm: float | None = None
 
     @property
     def length_mm(self) -> float:
@@ -42,6 +46,9 @@ class Toolpath:
 
     def with_speed(self, speed_mm_s: float) -> Toolpath:
         return replace(self, speed_mm_s=speed_mm_s)
+
+    def with_retract(self, retract_before: bool) -> Toolpath:
+        return replace(self, retract_before=retract_before)
 
 
 @dataclass(frozen=True)
