@@ -41,6 +41,7 @@ class Window:
     job_floor_min: dict[str, int] = field(default_factory=dict)  # kept copies' latest end
     makespan_floor_min: int = 0
     latest_start_min: int | None = None  # cap on free tasks' starts (keeps the model small)
+    allowed: dict[str, frozenset[str]] | None = None  # task id -> printers it may use
 
 
 @dataclass
@@ -146,8 +147,9 @@ class _Builder:
         s, d, u = self._start_vars(task.id, job.release_min)
         presence = {}
         durations = []
+        allowed = self.printer_ids if self.w.allowed is None else self.w.allowed[task.id]
         for printer in self.p.eligible[job.id]:
-            if printer.id not in self.printer_ids:
+            if printer.id not in self.printer_ids or printer.id not in allowed:
                 continue
             lit = self.m.new_bool_var(f"x[{task.id},{printer.id}]")
             presence[printer.id] = lit

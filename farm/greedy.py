@@ -70,12 +70,13 @@ def priority_rules(problem: Problem) -> dict[str, PriorityKey]:
 
 def _best_slot(state: FarmState, task: Task, swap_penalty_min: int) -> tuple[str, Slot] | None:
     """The printer and slot with the earliest end (+ penalty for a swap)."""
-    printers = sorted(
-        state.problem.eligible[task.job.id], key=lambda p: state.lower_bound_end(task, p)
+    bounds = sorted(
+        (state.lower_bound_end(task, p) + swap_penalty_min * state.swaps(task, p), i, p)
+        for i, p in enumerate(state.problem.eligible[task.job.id])
     )
     best: tuple[int, str, Slot] | None = None
-    for p in printers:
-        if best is not None and state.lower_bound_end(task, p) >= best[0]:
+    for bound, _, p in bounds:
+        if best is not None and bound >= best[0]:
             break
         slot = state.earliest(task, p)
         if slot is None:
@@ -125,7 +126,7 @@ def list_schedule(
     return make_plan(problem, state.assignments, name)
 
 
-VARIANTS = (("edd", 3), ("slack", 0), ("edd", 0), ("release", 0))
+VARIANTS = (("edd", 12), ("edd", 3), ("edd", 30), ("edd", 60))
 
 
 def greedy_plan(problem: Problem, *, quick: bool = False, passes: int | None = None) -> Plan:

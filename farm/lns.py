@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,6 +49,7 @@ class _Move:
     printer_ids: list[str]
     t0: int
     t1: int
+    alternatives: int = 0  # > 0: each freed task may use only this many other printers
 
 
 class Lns:
@@ -72,8 +73,11 @@ class Lns:
 
     def _pick_move(self) -> _Move:
         tardy = self._tardy_jobs()
-        if tardy and self.rng.random() < 0.6:
+        r = self.rng.random()
+        if tardy and r < 0.4:
             return self._tardy_move(tardy)
+        if r < 0.8:
+            return self._slice_move(tardy)
         return self._random_move()
 
     def _tardy_jobs(self) -> list[tuple[str, int]]:
@@ -100,6 +104,23 @@ class Lns:
         t0 = max(0, min(job.release_min, t1 - 2 * DAY_MIN))
         return _Move(chosen[: self.cfg.printers_per_move + 1], t0, t1)
 
+    def _slice_move(self, tardy: list[tuple[str, int]]) -> _Move:
+        """A short span of time on every printer: the operators' point of view."""
+        movable = [a for a in self.best.assignments if a.task_id not in self.frozen]
+        if tardy and self.rng.random() < 0.5:
+            job_id = self.rng.choices([j for j, _ in tardy], weights=[w for _, w in tardy])[0]
+            ends = [a.start_min for a in movable if a.task_id.startswith(job_id + "#")]
+            center = max(ends, default=0) - self.rng.randrange(0, DAY_MIN)
+        else:
+            center = self.rng.choice(movable).start_min if movable else 0
+        ordered = sorted(movable, key=lambda a: abs(a.start_min - center))[: self.target]
+        if not ordered:
+            return _Move([], 0, 0)
+        t0 = min(a.start_min for a in ordered)
+        t1 = max(a.start_min for a in ordered) + 1
+        printers = sorted({a.printer_id for a in ordered})
+        return _Move(printers, t0, t1, alternatives=2)
+
     def _random_move(self) -> _Move:
         first = self.rng.choice(self.p.printers).id
         pool = list(self.compatible[first])
@@ -111,6 +132,15 @@ class Lns:
 
     def _fit_size(self, move: _Move) -> list[Assignment]:
         """Shrink or grow the span until about ``target`` tasks are freed."""
+        if move.alternatives:
+            chosen = set(move.printer_ids)
+            return [
+                a
+                for a in self.best.assignments
+                if a.printer_id in chosen
+                and move.t0 <= a.start_min < move.t1
+                and a.task_id not in self.frozen
+            ]
         on = [a for a in self.best.assignments if a.printer_id in move.printer_ids]
         on.sort(key=lambda a: a.start_min)
         on = [a for a in on if a.task_id not in self.frozen]
@@ -148,7 +178,22 @@ class Lns:
             if after:
                 anchors[pid] = after[0]
         keep = {a.task_id for a in anchors.values()} | freed_ids
-        return self._window_from(move, freed_ids, keep, start_state, anchors)
+        window = self._window_from(move, freed_ids, keep, start_state, anchors)
+        if move.alternatives:
+            window = replace(window, allowed=self._alternatives(window, move.alternatives))
+        return window
+
+    def _alternatives(self, window: Window, k: int) -> dict[str, frozenset[str]]:
+        """Each freed task: its printer plus ``k`` random eligible ones of the window."""
+        current = {a.task_id: a.printer_id for a in self.best.assignments}
+        ids = {p.id for p in window.printers}
+        allowed = {}
+        for task in window.tasks:
+            others = [p.id for p in self.p.eligible[task.job.id] if p.id in ids]
+            others = [pid for pid in others if pid != current[task.id]]
+            picked = self.rng.sample(others, min(k, len(others)))
+            allowed[task.id] = frozenset([current[task.id], *picked])
+        return allowed
 
     def _window_from(self, move, freed_ids, keep, start_state, anchors) -> Window:
         free = self.capacity.copy()

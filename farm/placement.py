@@ -48,10 +48,15 @@ class FarmState:
         self.assignments: list[Assignment] = []
 
     def lower_bound_end(self, task: Task, printer: Printer) -> int:
-        """A cheap bound on :meth:`earliest`'s end (ignores shifts and operators)."""
+        """A cheap bound on :meth:`earliest`'s end (ignores operators and maintenance)."""
         track = self.tracks[printer.id]
-        start = max(track.free_min, task.job.release_min) + self.problem.params.start_min
-        return start + task.job.durations_min[printer.model]
+        u = self.calendar.next_on_shift(max(track.free_min, task.job.release_min))
+        turnaround = self.problem.params.turnaround_min(track.occupied, self.swaps(task, printer))
+        return u + turnaround + task.job.durations_min[printer.model]
+
+    def swaps(self, task: Task, printer: Printer) -> bool:
+        """Would ``task`` appended on ``printer`` need a filament swap?"""
+        return self.tracks[printer.id].loaded != task.job.filament
 
     def earliest(self, task: Task, printer: Printer, not_before_min: int = 0) -> Slot | None:
         """The earliest slot for ``task`` appended on ``printer`` with its turnaround at or

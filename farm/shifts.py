@@ -33,6 +33,10 @@ class OperatorCalendar:
         self.free = capacity_profile(shifts, horizon_min)
         self._next_on_shift = _next_on_shift(self.free > 0)
 
+    def next_on_shift(self, t_min: int) -> int:
+        """The first minute ``>= t_min`` with an operator on shift (horizon if none)."""
+        return int(self._next_on_shift[min(max(t_min, 0), self.horizon_min)])
+
     def fits(self, start_min: int, duration_min: int) -> bool:
         """Is one operator free during all of ``[start_min, start_min + duration_min)``?"""
         end = start_min + duration_min
@@ -43,10 +47,11 @@ class OperatorCalendar:
     def earliest(self, start_min: int, duration_min: int) -> int | None:
         """The first ``u >= start_min`` with one operator free during ``[u, u + duration)``."""
         u = max(start_min, 0)
-        chunk = 4 * duration_min + 2048
+        chunk = 64  # most answers are near: look close first, then in wide strides
         while u + duration_min <= self.horizon_min:
             u = int(self._next_on_shift[u])
             window = self.free[u : u + chunk + duration_min] > 0
+            chunk = 4096
             if window.size < duration_min:
                 return None
             runs = np.concatenate(([0], np.cumsum(window, dtype=np.int32)))
