@@ -85,7 +85,11 @@ function shiftRects(shifts, win, x, height) {
   return out.join("");
 }
 
-function barSvg(pr, k, y, h, win, x) {
+function doneWidth(x0, xs, xe, w, progress) {
+  return Math.max(0, Math.min(w, xs + (xe - xs) * (progress ?? 0) - x0)).toFixed(1);
+}
+
+function barSvg(pr, k, y, h, win, x, progress) {
   const a = Math.max(Date.parse(pr.start), win.start);
   const b = Math.min(Date.parse(pr.end), win.end);
   if (b <= a) return "";
@@ -95,6 +99,13 @@ function barSvg(pr, k, y, h, win, x) {
   const chars = Math.floor((w - 8) / 6.4);
   const label = chars >= 3 ? esc(pr.name.length > chars ? `${pr.name.slice(0, chars - 1)}…` : pr.name) : "";
   let svg = `<g class="${cls.trim()}" data-k="${k}" data-job="${esc(pr.job_id)}" data-print="${esc(pr.print_id)}"><rect x="${x0}" y="${y}" width="${w}" height="${h}" rx="3" fill="${materialColor(pr.material)}"/>`;
+  if (pr.state === "printing") {
+    // The done part of a running print: a lighter band, kept current by updateProgress().
+    const xs = Number(x(Date.parse(pr.start)));
+    const xe = Number(x(Date.parse(pr.end)));
+    svg += `<rect class="bar-done" data-x0="${x0}" data-xs="${xs}" data-xe="${xe}" data-w="${w}" ` +
+      `x="${x0}" y="${y}" width="${doneWidth(x0, xs, xe, w, progress)}" height="${h}" rx="3"/>`;
+  }
   if (label) svg += `<text x="${x0 + 5}" y="${y + h / 2 + 4}">${label}</text>`;
   svg += "</g>";
   const due = pr.due ? Date.parse(pr.due) : null;
@@ -121,8 +132,10 @@ function bodySvg(plan, ids, width, win, x, stepMs, now) {
     parts.push(`<circle class="row-state state-${esc(p?.state ?? "unknown")}" cx="10" cy="${y + rh / 2}" r="4"/>`);
     const name = p ? `${p.name}` : id;
     parts.push(`<text class="row-label" x="20" y="${y + rh / 2 + 4}">${esc(name.length > 20 ? `${name.slice(0, 19)}…` : name)}</text>`);
+    const current = p?.current;
     for (const pr of byPrinter.get(id) ?? []) {
-      parts.push(barSvg(pr, bars.length, y + 3, rh - 6, win, x));
+      const progress = current?.print_id === pr.print_id ? current.progress : 0;
+      parts.push(barSvg(pr, bars.length, y + 3, rh - 6, win, x, progress));
       bars.push({ ...pr, printer_id: id });
     }
     parts.push("</g>");
@@ -143,8 +156,16 @@ function tooltipHtml(pr, now) {
     <div class="${pr.tardy ? "tt-late" : ""}">due ${esc(pr.due ? when(pr.due, now) : "–")} · ${lateness}</div>`;
 }
 
+function updateProgress(row, current) {
+  const band = row.querySelector(`.bar[data-print="${CSS.escape(current.print_id)}"] .bar-done`);
+  if (!band) return;
+  const d = band.dataset;
+  const width = doneWidth(Number(d.x0), Number(d.xs), Number(d.xe), Number(d.w), current.progress);
+  if (band.getAttribute("width") !== width) band.setAttribute("width", width);
+}
+
 /** The Gantt view over `root` (axis + scrolling body), with a span selector and a tooltip. */
-export function createGantt(root, tooltip, summaryEl) {
+export function createGantt(root, tooltip, summaryEl, onShowPrinter) {
   root.innerHTML = `<div class="gantt-axis-wrap"></div><div class="gantt-scroll"></div>`;
   const axisWrap = root.querySelector(".gantt-axis-wrap");
   const scroll = root.querySelector(".gantt-scroll");
@@ -191,6 +212,10 @@ export function createGantt(root, tooltip, summaryEl) {
     tooltip.style.transform = `translate(${left}px, ${top}px)`;
   });
   scroll.addEventListener("mouseleave", () => (tooltip.hidden = true));
+  scroll.addEventListener("click", (event) => {
+    const row = event.target.closest(".gantt-row");
+    if (row && !event.target.closest("[data-k]")) onShowPrinter(row.dataset.printer);
+  });
   new ResizeObserver(() => {
     if (Math.abs(root.clientWidth - lastWidth) > 4) draw();
   }).observe(root);
@@ -200,11 +225,13 @@ export function createGantt(root, tooltip, summaryEl) {
       draw();
       return;
     }
-    // A printer's state dot in its row label.
+    // A printer's state dot in its row label, and the done part of its running print.
     for (const id of changes.printers) {
-      const dot = scroll.querySelector(`.gantt-row[data-printer="${CSS.escape(id)}"] .row-state`);
       const p = state.printers.get(id);
-      if (dot && p) dot.setAttribute("class", `row-state state-${p.state}`);
+      const row = p && scroll.querySelector(`.gantt-row[data-printer="${CSS.escape(id)}"]`);
+      if (!row) continue;
+      row.querySelector(".row-state")?.setAttribute("class", `row-state state-${p.state}`);
+      if (p.current) updateProgress(row, p.current);
     }
   }
 

@@ -85,7 +85,7 @@ function setLive(status) {
 
 function startViews() {
   const wall = createWall($("wall"), $("wall-count"));
-  const gantt = createGantt($("gantt"), $("tooltip"), $("plan-summary"));
+  const gantt = createGantt($("gantt"), $("tooltip"), $("plan-summary"), showPrinter);
   const queue = createQueue($("queue-body"), $("queue-count"), () => $("show-finished").checked);
   const todo = createTodo($("todo"), $("todo-count"), showPrinter);
   addView(createHeader(wall.filter));
