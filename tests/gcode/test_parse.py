@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gcode.parse import iter_parse, parse, parse_line
@@ -119,6 +119,7 @@ numbers = st.floats(min_value=-1e5, max_value=1e5, allow_nan=False).map(lambda v
 
 
 @given(st.lists(st.tuples(numbers, numbers, numbers), min_size=1, max_size=30))
+@settings(deadline=None)
 def test_numbers_round_trip(rows):
     text = "".join(f"G1 X{x:.5f} Y{y:.3f} E{e:.5f}\n" for x, y, e in rows)
     parsed = parse(text)
