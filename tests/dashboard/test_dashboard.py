@@ -146,7 +146,7 @@ def test_upload_goes_to_queue_then_prints_with_moving_progress(page, farm, artif
         error = job_error(farm, UPLOAD_NAME)
         assert error is None, f"the job failed: {error}"
         page.wait_for_timeout(1000)
-    assert busy.count() > 0, f"{UPLOAD_NAME} never showed printing on a card"
+    assert busy.count() > 0, f"{UPLOAD_NAME} never printed; service log:\n{farm.log_tail()}"
     first = progress_of(busy.first)
     deadline = time.monotonic() + 30
     while progress_of(busy.first) <= first and time.monotonic() < deadline:
