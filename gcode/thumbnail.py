@@ -27,15 +27,15 @@ _BEGIN = re.compile(
 )
 _END = re.compile(r"^; ?thumbnail(?:_[A-Za-z]+)? end", re.MULTILINE)
 _MAGIC = {
-    b"\x89PNG\r\n\x1a\n": "PNG",
-    b"\xff\xd8\xff": "JPG",
-    b"qoif": "QOI",
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpg",
+    b"qoif": "qoi",
 }
 
 
 @dataclass(frozen=True)
 class Thumbnail:
-    """One embedded image: pixel size, format (PNG, JPG, QOI) and the decoded bytes."""
+    """One embedded image: pixel size, format ("png", "jpg" or "qoi") and the decoded bytes."""
 
     width: int
     height: int
@@ -44,7 +44,7 @@ class Thumbnail:
 
     @property
     def is_png(self) -> bool:
-        return self.format == "PNG"
+        return self.format == "png"
 
 
 def _sniff(data: bytes, declared: str) -> str:
@@ -71,7 +71,7 @@ def extract_thumbnails(text: str) -> list[Thumbnail]:
         except (binascii.Error, ValueError):
             logger.warning("thumbnail %sx%s: invalid base64, skipped", match["w"], match["h"])
             continue
-        declared = (match.group("fmt") or "PNG").upper().replace("JPEG", "JPG")
+        declared = (match.group("fmt") or "png").lower().replace("jpeg", "jpg")
         out.append(Thumbnail(int(match["w"]), int(match["h"]), _sniff(data, declared), data))
     return out
 

@@ -124,7 +124,7 @@ def test_orca_style_file_with_arcs_thumbnail_and_klipper_macros():
     lo, hi = a.bbox_mm
     assert lo + hi == pytest.approx((100, 100, 0.2, 120, 120, 0.6), abs=0.01)
     assert a.filament_mm == pytest.approx(a.slicer_filament_mm, abs=0.01)
-    assert a.thumbnails == ((16, 12, "PNG"),)
+    assert a.thumbnails == ((16, 12, "png"),)
     assert "PRINT_START" in a.extended_commands
     assert check_compatibility(a, load_printer("voron24_300")) == []
     problems = check_compatibility(a, load_printer("ender3"))
