@@ -46,7 +46,7 @@ class FramedLine:
     checksum_ok: bool
 
 
-_FRAME_RE = re.compile(r"^N(-?\d+)\s*(.*?)(?:\*(\d+))?$")
+_NUMBER_RE = re.compile(r"N(-?\d+)\s*")
 _WORD_RE = re.compile(r"([A-Z])\s*([-+]?(?:\d+\.?\d*|\.\d+))")
 
 
@@ -95,15 +95,19 @@ def parse_frame(line: str) -> FramedLine:
     text = line.strip()
     if not text.startswith("N"):
         return FramedLine(None, text, None, True)
-    match = _FRAME_RE.match(text)
+    star = text.rfind("*")
+    body = text if star < 0 else text[:star]
+    match = _NUMBER_RE.match(body)
     if match is None:
         raise FramingError(f"malformed line number in {text!r}")
     number = int(match.group(1))
-    command = match.group(2).strip()
-    if match.group(3) is None:
+    command = body[match.end() :].strip()
+    if star < 0:
         return FramedLine(number, command, None, False)
-    received = int(match.group(3))
-    body = text[: text.rindex("*")]
+    received_text = text[star + 1 :]
+    if not received_text.isdigit():
+        return FramedLine(number, command, None, False)
+    received = int(received_text)
     return FramedLine(number, command, received, checksum(body) == received)
 
 

@@ -19,24 +19,34 @@ from printers.responses import Position
 __all__ = ["JobSource", "ModalState", "count_lines", "fill_script", "open_job", "resume_lines"]
 
 
+_MODE_CODES = ("G90", "G91", "M82", "M83")
+
+
 @dataclass(slots=True)
 class ModalState:
-    """Modes a resume restores: G90/G91, M82/M83 and the last feedrate in mm/min."""
+    """Modes a resume restores: G90/G91, M82/M83 and the last feedrate in mm/min.
+
+    ``follow`` runs for every streamed line, so it only remembers the last command with an
+    ``F`` word; the number is read when a pause asks for it.
+    """
 
     absolute_xyz: bool = True
     absolute_e: bool = True
-    feedrate_mm_min: float | None = None
+    last_feed_command: str = ""
+
+    @property
+    def feedrate_mm_min(self) -> float | None:
+        return word_values(self.last_feed_command).get("F") or None
 
     def follow(self, command: str) -> None:
-        code = command_code(command)
-        if code in ("G0", "G1", "G2", "G3"):
-            feed = word_values(command).get("F")
-            if feed:
-                self.feedrate_mm_min = feed
-        elif code in ("G90", "G91"):
-            self.absolute_xyz = self.absolute_e = code == "G90"
-        elif code in ("M82", "M83"):
-            self.absolute_e = code == "M82"
+        if "F" in command and command[:2] in ("G0", "G1", "G2", "G3"):
+            self.last_feed_command = command
+        elif command.startswith(_MODE_CODES):
+            code = command_code(command)
+            if code in ("G90", "G91"):
+                self.absolute_xyz = self.absolute_e = code == "G90"
+            elif code in ("M82", "M83"):
+                self.absolute_e = code == "M82"
 
 
 class JobSource:

@@ -85,15 +85,22 @@ class _Progress:
 
 
 async def send_file(
-    path: Path, port: str, profile: PrinterProfile, baud: int | str, stream: TextIO = sys.stderr
+    path: Path,
+    port: str,
+    profile: PrinterProfile,
+    baud: int | str,
+    stream: TextIO | None = None,
 ) -> SendOutcome:
-    """Connect, stream ``path``, wait for the end; Ctrl-C cancels safely."""
+    """Connect, stream ``path``, wait for the end; Ctrl-C cancels safely.
+
+    The progress line goes to ``stream`` (standard error by default).
+    """
     connection = PrinterConnection(port, profile=profile, baud=baud, name=port)
     try:
         await connection.connect()
     except PrinterError as exc:
         return SendOutcome(1, f"cannot connect: {exc}")
-    progress = _Progress(stream)
+    progress = _Progress(stream or sys.stderr)
     ended: asyncio.Future[PrinterEvent] = asyncio.get_running_loop().create_future()
     interrupted = asyncio.Event()
 

@@ -69,7 +69,6 @@ class Streamer:
         self.job_lines_sent = 0
         self.timeouts = 0
         self._history: dict[int, str] = {}
-        self._history_order: deque[int] = deque()
         self._in_flight: deque[_Sent] = deque()
         self._priority: deque[str] = deque()
         self._job: Iterator[str] | None = None
@@ -273,7 +272,9 @@ class Streamer:
     def _send_numbered(self, command: str, *, is_job: bool) -> str:
         number = self.next_number
         self.next_number += 1
-        text = frame(number, command.replace("*", ""))
+        if "*" in command:
+            command = command.replace("*", "")
+        text = frame(number, command)
         self._remember(number, text)
         self._in_flight.append(_Sent(number, command_code(command), is_job))
         return text
@@ -283,7 +284,6 @@ class Streamer:
         self._in_flight.clear()
         self._swallow_oks = 0
         self._history.clear()
-        self._history_order.clear()
         self._resend_cursor = None
         self.next_number = 1
         self._reset_number = 0
@@ -293,10 +293,9 @@ class Streamer:
         return text
 
     def _remember(self, number: int, text: str) -> None:
+        """Keep the last ``history_lines`` numbers (they are consecutive since the reset)."""
         self._history[number] = text
-        self._history_order.append(number)
-        while len(self._history_order) > self.settings.history_lines:
-            self._history.pop(self._history_order.popleft(), None)
+        self._history.pop(number - self.settings.history_lines, None)
 
     def _recover_lost_reset(self, number: int, now: float) -> list[str]:
         """The firmware wants a line past ours: it never got our M110; resend it and line 1+."""

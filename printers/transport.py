@@ -91,6 +91,14 @@ class SerialTransport:
         except (AttributeError, OSError, ValueError, serial.SerialException):
             self._fd = None
 
+    def _write_fd(self, data: bytes) -> int:
+        """Write what the tty takes right now (its fd is non-blocking); pyserial does the rest."""
+        assert self._fd is not None
+        try:
+            return os.write(self._fd, data)
+        except BlockingIOError:
+            return 0
+
     def _read_fd(self, timeout_s: float) -> bytes:
         assert self._fd is not None
         try:
@@ -146,7 +154,10 @@ class SerialTransport:
             raise TransportError(f"{self.url} is not open")
         with self._write_lock:
             try:
-                port.write(data)
+                if self._fd is not None:
+                    data = data[self._write_fd(data) :]
+                if data:
+                    port.write(data)
             except (serial.SerialException, OSError) as exc:
                 raise TransportError(f"{self.url}: write failed: {exc}") from None
         self.bytes_written += len(data)

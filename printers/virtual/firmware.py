@@ -77,6 +77,7 @@ class VirtualFirmware:
         self.bed: Heater = bed()
         self.position_mm = {"X": 0.0, "Y": 0.0, "Z": 0.0, "E": 0.0}
         self._rng = random.Random(seed)
+        self._line_fault_rate = self.faults.drop_rate + self.faults.corrupt_rate
         self._queue: deque[tuple[bool, str]] = deque()
         self._planner_ends: deque[float] = deque()
         self._wait: _Wait | None = None
@@ -127,7 +128,7 @@ class VirtualFirmware:
         if self.halted:
             return
         numbered = text.startswith("N")
-        if numbered:
+        if numbered and self._line_fault_rate:
             draw = self._rng.random()
             if draw < self.faults.drop_rate:
                 log.debug("%s: dropped %r", self.name, text)
@@ -145,7 +146,7 @@ class VirtualFirmware:
                 return
             self._queue.append((False, framed.command))
             return
-        is_m110 = command_code(framed.command) == "M110"
+        is_m110 = framed.command.startswith("M110")
         if framed.number != self.last_line + 1 and not is_m110:
             self._request_resend("Line Number is not Last Line Number+1")
         elif framed.checksum is None:
@@ -266,7 +267,8 @@ class VirtualFirmware:
         self.executed.append(command)
         code = command_code(command)
         params = word_values(command)
-        send_ok = not (numbered and self._rng.random() < self.faults.lost_ok_rate)
+        lost_ok_rate = self.faults.lost_ok_rate
+        send_ok = not (numbered and lost_ok_rate and self._rng.random() < lost_ok_rate)
         handler = _HANDLERS.get(code, VirtualFirmware._unknown)
         data = handler(self, command, params, now)
         if self._wait is None:
