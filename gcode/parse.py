@@ -283,6 +283,7 @@ _PAIR = _U(0x000000FF000000FF)
 _MUL1 = _U(0x000F424000000064)  # 100 + 1000000 << 32
 _MUL2 = _U(0x0000271000000001)  # 1 + 10000 << 32
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
+_POW10_FLOAT = _POW10.astype(np.float64)
 _PAD = 16
 
 
@@ -330,26 +331,25 @@ def _read_chunk(
     through float(); a malformed number (``1.2.3``, ``--1``, ``-``) comes back as +inf.
     """
     width = ends - starts
-    short = np.minimum(width, 8)
     lo = words[ends + (_PAD - 8)]
-    hi = words[ends + (_PAD - 16)]
-    dots_lo = _dot_mask(lo) & ~_LOW_BYTES[8 - short]
-    dots_hi = _dot_mask(hi) & ~_LOW_BYTES[8 - np.clip(width - 8, 0, 8)]
+    dots_lo = _dot_mask(lo) & ~_LOW_BYTES[8 - np.minimum(width, 8)]
+    dots_hi = _dot_mask(words[ends + (_PAD - 16)])
+    dots_hi &= ~_LOW_BYTES[8 - np.maximum(np.minimum(width - 8, 8), 0)]
     n_dots = np.bitwise_count(dots_lo) + np.bitwise_count(dots_hi)
-    # bytes after the point: the point's byte k in ``lo`` has bit 8k+7 set
-    frac = np.where(dots_lo != 0, 7 - (np.bitwise_count(dots_lo - _U(1)) - 7) // 8, 0)
-    frac = np.where((dots_lo == 0) & (dots_hi == _U(1) << _U(63)), 8, frac).astype(np.int64)
+    # digits after the point: a point in byte k of ``lo`` has bit 8k+7 set (-1: none in lo)
+    frac = (63 - np.bitwise_count(dots_lo - _U(1)).astype(np.int64)) >> 3
+    frac = np.where(frac >= 0, frac, np.where(dots_hi >> _U(63) != 0, 8, 0))
     first = raw[starts]
-    signed = (first == 45) | (first == 43)
     int_end = ends - frac - (n_dots > 0)
-    int_width = int_end - starts - signed
+    int_width = int_end - starts - ((first == 45) | (first == 43))
     ok = (n_dots <= 1) & (width <= 16) & (int_width >= 0) & (int_width <= 8)
-    ok &= (int_width + frac > 0) & ((n_dots == 0) | (frac > 0) | (int_width > 0))
-    int_width = np.clip(int_width, 0, 8)
-    int_value, int_ok = _eight_digits(words[int_end + (_PAD - 8)], int_width)
+    ok &= int_width + frac > 0
+    int_value, int_ok = _eight_digits(
+        words[int_end + (_PAD - 8)], np.maximum(np.minimum(int_width, 8), 0)
+    )
     frac_value, frac_ok = _eight_digits(lo, frac)
     ok &= int_ok & frac_ok
-    value = (int_value * _POW10[frac] + frac_value) / _POW10[frac].astype(np.float64)
+    value = (int_value * _POW10[frac] + frac_value) / _POW10_FLOAT[frac]
     value = np.where(first == 45, -value, value)
     for k in np.flatnonzero(~ok).tolist():
         token = raw[starts[k] : ends[k]].tobytes().decode("ascii", "replace")
