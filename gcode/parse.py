@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gcode.framing import checksum
+
 logger = logging.getLogger(__name__)
 
 # Byte classes of the fast path.
@@ -496,14 +498,6 @@ def strip_comments(text: str) -> str:
 
 
 _CHECKSUM_RE = re.compile(r"^([^;*]*)\*(\d*)")
-
-
-def checksum(text: str) -> int:
-    """XOR of the bytes of ``text`` (the RepRap/Marlin line checksum)."""
-    value = 0
-    for byte in text.encode("ascii", "replace"):
-        value ^= byte
-    return value
 
 
 def _verify_checksum(text: str) -> None:
