@@ -111,6 +111,8 @@ def parse(source: str | bytes) -> ParsedGcode:
     """Parse a whole G-code text (str or bytes) into one row per line."""
     if isinstance(source, str):
         source = source.encode("utf-8", "surrogateescape")
+    if source.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is not code
+        source = source[3:]
     parts = []
     first_line = 0
     for block in _blocks(source, BLOCK_BYTES):

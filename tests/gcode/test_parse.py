@@ -67,6 +67,12 @@ def test_single_lines(line, command, params, issue):
     assert got == pytest.approx(params)
 
 
+def test_byte_order_mark_is_ignored():
+    parsed = parse("\ufeffG28\nG1 X1\n")
+    assert parsed.issues == ()
+    assert parsed.cmd_number.tolist() == [28, 1]
+
+
 def test_bare_letters_are_flags():
     parsed = parse("G28 X Y\nG28\n")
     assert parsed.has("X").tolist() == [True, False]
