@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from gcode.framing import clean_command, command_code, frame, reset_line
 from printers.errors import ProtocolError
 
-__all__ = ["LONG_RUNNING_CODES", "Streamer", "StreamerSettings"]
+__all__ = ["HOST_PAUSE_CODES", "LONG_RUNNING_CODES", "Streamer", "StreamerSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ LONG_RUNNING_CODES = frozenset(
     {"G4", "G28", "G29", "G30", "G32", "M400", "M226", "M600", "M109", "M190", "M191", "M303"}
 )
 TICKLE = "M105"
+# P31: these would block the serial line until a button press; the host pauses instead.
+HOST_PAUSE_CODES = frozenset({"M0", "M1", "M25"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Streamer:
         self.next_number = 1
         self.halted = False
         self.job_paused = False
+        self.pause_requested = False
         self.resends = 0
         self.lines_sent = 0
         self.job_lines_sent = 0
@@ -263,9 +266,14 @@ class Streamer:
         if self._job is not None and not self.job_paused and not self._job_exhausted:
             for raw in self._job:
                 command = clean_command(raw)
-                if command:
-                    self.job_lines_sent += 1
-                    return self._send_numbered(command, is_job=True)
+                if not command:
+                    continue
+                self.job_lines_sent += 1
+                if command_code(command) in HOST_PAUSE_CODES:
+                    log.info("%s in the job: pausing on the host instead (P31)", command)
+                    self.job_paused = self.pause_requested = True
+                    return None
+                return self._send_numbered(command, is_job=True)
             self._job_exhausted = True
         return None
 

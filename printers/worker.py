@@ -153,6 +153,9 @@ class IoWorker:
             self.streamer.on_activity(now)
             for line in lines:
                 self._handle(line, now)
+            if self.streamer.pause_requested:
+                self.streamer.pause_requested = False
+                self._post(self._sink.on_action, Action("pause", "M0/M1 in the job"))
             if self.streamer.job_complete and not self._complete_posted:
                 self._complete_posted = True
                 self._post(self._sink.on_job_complete)

@@ -144,6 +144,8 @@ def test_p28_thermal_runaway_fails_job_and_nothing_more_is_sent(
         assert connection._worker.streamer.lines_sent == sent
         assert printer.firmware.lines_received == received
         assert "kill() called" in (connection.status.error or "")  # P28: both lines read
+        await connection.connect()  # P29: the job is failed, the printer can be reconnected
+        assert connection.status.state is S.IDLE
         await connection.disconnect()
         assert connection.status.state is S.DISCONNECTED
 
@@ -366,3 +368,26 @@ def test_many_printers_stream_from_one_loop(virtual: Factory, profile: PrinterPr
 
     run(scenario())
     assert all(len(job_moves(printer.executed)) == 300 for printer in printers)
+
+
+@pytest.mark.timeout(30)
+def test_p31_m0_in_a_job_pauses_on_the_host(virtual: Factory, profile: PrinterProfile) -> None:
+    printer = virtual(instant=True)
+    lines = [*relative_moves(20), "M0 ; change colour", *relative_moves(20)[2:]]
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(lines, job_name="colour")
+        for _ in range(300):
+            if connection.status.state is S.PAUSED:
+                break
+            await asyncio.sleep(0.01)
+        assert connection.status.state is S.PAUSED
+        assert len(job_moves(printer.executed)) == 20
+        await connection.resume()
+        await recorder.wait(EventKind.JOB_FINISHED)
+        await connection.disconnect()
+
+    run(scenario())
+    assert "M0" not in printer.executed
+    assert len(job_moves(printer.executed)) == 40
