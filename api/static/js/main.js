@@ -146,6 +146,12 @@ async function tryLogin(event) {
 
 function boot() {
   adoptKeyFromHash();
+  // A kiosk link opened on a page that is already open: take the new key and start afresh.
+  window.addEventListener("hashchange", () => {
+    if (!location.hash.includes("key=")) return;
+    adoptKeyFromHash();
+    location.reload();
+  });
   $("login-form").addEventListener("submit", tryLogin);
   const message = sessionStorage.getItem("slicefarm.loginMessage");
   sessionStorage.removeItem("slicefarm.loginMessage");
