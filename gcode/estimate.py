@@ -195,7 +195,12 @@ def _safe_speed(cruise: np.ndarray, speed: np.ndarray, jerk: np.ndarray) -> np.n
 
 
 def _classic_jerk(blocks: _Blocks, lim: dict[str, np.ndarray], starts: np.ndarray) -> np.ndarray:
-    """Maximum junction speed with the previous block, Marlin 1.1 classic jerk."""
+    """Maximum junction speed with the previous block, Marlin 1.1 classic jerk.
+
+    Marlin scales both blocks' axis speeds down axis after axis until every axis
+    jump is within its jerk; jumps scale with the speeds, so the final factor is
+    min(1, jerk_a / jump_a) over the axes.
+    """
     n = len(blocks.cruise_mm_s)
     vmax = blocks.safe_mm_s.copy()
     if n < 2:
@@ -204,33 +209,26 @@ def _classic_jerk(blocks: _Blocks, lim: dict[str, np.ndarray], starts: np.ndarra
     prev_v = blocks.cruise_mm_s[:-1]
     prev_larger = prev_v > cur_v
     with np.errstate(divide="ignore", invalid="ignore"):
-        smaller = np.where(prev_larger, cur_v / prev_v, prev_v / cur_v)
-    junction = np.where(prev_larger, cur_v, prev_v)
-    v_factor = np.ones(n - 1)
-    limited = np.zeros(n - 1, bool)
+        smaller = np.where(prev_larger, cur_v / prev_v, 1.0)
+    junction = np.minimum(cur_v, prev_v)
+    v_exit = blocks.axis_speed_mm_s[:-1] * smaller[:, None]
+    v_entry = blocks.axis_speed_mm_s[1:]
+    coasting = np.where(
+        v_exit > v_entry, (v_entry > 0) | (v_exit < 0), (v_entry < 0) | (v_exit > 0)
+    )
+    jump = np.where(
+        coasting,
+        np.abs(v_exit - v_entry),
+        np.maximum(np.abs(v_exit), np.abs(v_entry)),
+    )
     jerk = np.stack([lim[f"jerk_{a}_mm_s"] for a in "xyze"], axis=1)[1:]
-    for a in range(4):
-        v_exit = blocks.axis_speed_mm_s[:-1, a] * np.where(prev_larger, smaller, 1.0)
-        v_entry = blocks.axis_speed_mm_s[1:, a].copy()
-        v_exit = np.where(limited, v_exit * v_factor, v_exit)
-        v_entry = np.where(limited, v_entry * v_factor, v_entry)
-        coast_down = (v_entry > 0) | (v_exit < 0)
-        coast_up = (v_entry < 0) | (v_exit > 0)
-        jerk_a = np.where(
-            v_exit > v_entry,
-            np.where(coast_down, v_exit - v_entry, np.maximum(v_exit, -v_entry)),
-            np.where(coast_up, v_entry - v_exit, np.maximum(-v_exit, v_entry)),
-        )
-        over = jerk_a > jerk[:, a]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v_factor = np.where(over, v_factor * jerk[:, a] / jerk_a, v_factor)
-        limited |= over
-    junction = np.where(limited, junction * v_factor, junction)
+    with np.errstate(divide="ignore"):
+        factor = np.min(np.where(jump > jerk, jerk / jump, 1.0), axis=1)
+    junction = junction * factor
     threshold = junction * 0.99
     not_coasting = (blocks.safe_mm_s[:-1] > threshold) & (blocks.safe_mm_s[1:] > threshold)
     junction = np.where(not_coasting, blocks.safe_mm_s[1:], junction)
-    valid = prev_v > 1e-4
-    vmax[1:] = np.where(valid, junction, blocks.safe_mm_s[1:])
+    vmax[1:] = np.where(prev_v > 1e-4, junction, blocks.safe_mm_s[1:])
     vmax[starts] = blocks.safe_mm_s[starts]
     return np.minimum(vmax, blocks.cruise_mm_s)
 
