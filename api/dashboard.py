@@ -51,12 +51,12 @@ def file_response(path: Path) -> FileResponse:
 
 
 @router.get("/")
-def index() -> FileResponse:
+async def index() -> FileResponse:
     """The dashboard page."""
     return file_response(static_file("index.html"))
 
 
 @router.get("/static/{relative:path}")
-def static(relative: str) -> FileResponse:
+async def static(relative: str) -> FileResponse:
     """A file of the dashboard (scripts, styles, icons)."""
     return file_response(static_file(relative))
