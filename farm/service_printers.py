@@ -122,11 +122,11 @@ class FarmPrinter:
         return self.connection.status if self.connection is not None else None
 
     def host_state(self) -> str:
-        status = self.host_status()
-        if status is None:
+        """The host's state machine state (``IDLE``, ``PRINTING``...; ``OFFLINE``)."""
+        connection = self.connection
+        if connection is None:
             return "OFFLINE"
-        state = status.state
-        return str(getattr(state, "name", state)).upper()
+        return connection.state.name
 
     def state(self) -> FarmPrinterState:
         host = self.host_state()

@@ -65,6 +65,7 @@ class PrintRunner:
                     speed=printer.config.virtual_speed,
                     instant=printer.config.virtual_instant,
                     faults=FaultConfig.parse(printer.config.virtual_faults),
+                    baud=printer.profile.baud_rate,
                     name=printer.id,
                 )
                 port = printer.virtual.start()

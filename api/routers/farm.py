@@ -12,12 +12,12 @@ router = APIRouter(tags=["farm"])
 
 
 @router.get("/health")
-def health() -> dict:
+async def health() -> dict:
     return {"status": "ok"}
 
 
 @router.get("/api/version", response_model=VersionPublic)
-def version() -> dict:
+async def version() -> dict:
     return {"api": "0.1", "server": "1.10.0", "text": f"OctoPrint (slicefarm {__version__})"}
 
 

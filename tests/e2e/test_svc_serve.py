@@ -95,7 +95,9 @@ def test_restart_during_a_print_requeues_it_and_marks_the_bed(make_server):
         assert "interrupted" in printer["message"]
         todo = client.get("/api/plan").json()["todo"]
         assert any(t["kind"] == "clear" and t["printer_id"] == "P1" for t in todo)
-        assert client.get("/api/jobs/J0001").json()["prints"][0]["attempts"] == 1  # not restarted
+        prints = client.get("/api/jobs/J0001").json()["prints"]
+        interrupted = next(p for p in prints if p["state"] == "interrupted")
+        assert interrupted["attempts"] == 1  # not restarted on the part-filled bed
 
         response = client.post("/api/printers/P1/actions", json={"action": "bed_cleared"})
         assert response.status_code == 200 and response.json()["bed_clear"] is True
