@@ -159,9 +159,17 @@ class _LayerWork:
         prefix = (
             tuple(skirt_and_brim(self.outlines[0], s, float(self.heights[0]))) if i == 0 else ()
         )
-        height = float(self.heights[i])
+        beyond = i - 1 - s.bottom_layers
         return LayerJob(
-            i, float(self.tops[i]), height, self.outlines[i], above, below, prefix, self.nozzle_mm
+            i,
+            float(self.tops[i]),
+            float(self.heights[i]),
+            self.outlines[i],
+            above,
+            below,
+            prefix,
+            self.nozzle_mm,
+            self.outlines[beyond] if beyond >= 0 else empty,
         )
 
     def plan(self, i: int) -> LayerPlan:

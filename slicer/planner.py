@@ -29,6 +29,7 @@ class LayerJob:
     """Everything one layer needs: its slice and the slices of its neighbours.
 
     prefix      : paths printed before the layer's own (skirt and brim on layer 0)
+    below_beyond: the slice just below those in ``below`` (finds internal bridges)
     above/below : the next top_layers/bottom_layers slices, nearest first; slices beyond the
                   model are empty polygons (so those layers get solid skins)
     """
@@ -41,6 +42,7 @@ class LayerJob:
     below: tuple[shapely.Geometry, ...]
     prefix: tuple[Toolpath, ...] = ()
     nozzle_mm: float = 0.4
+    below_beyond: shapely.Geometry | None = None
 
 
 def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
@@ -56,7 +58,14 @@ def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
     infill_area = shapely.union_all([isl.infill_area for isl in islands]) if islands else None
     skins = None
     if infill_area is not None and not infill_area.is_empty:
-        skins = split_skins(infill_area, list(job.above), list(job.below), w, on_bed=job.index == 0)
+        skins = split_skins(
+            infill_area,
+            list(job.above),
+            list(job.below),
+            w,
+            on_bed=job.index == 0,
+            below_beyond=job.below_beyond,
+        )
     minx, _, _, maxy = job.outline.bounds if not job.outline.is_empty else (0, 0, 0, 0)
     cur = np.array([minx, maxy])
     paths: list[Toolpath] = list(job.prefix)
@@ -117,6 +126,23 @@ def _island_paths(
         support = shapely.buffer(job.below[0], -w) if job.below else shapely.Polygon()
         lines = bridge_lines(bridge, support, job.nozzle_mm + BRIDGE_GAP_MM)
         lines = join_lines(order_lines(lines, cur), shapely.buffer(bridge, EPS_MM), 3 * w)
+        for line in lines:
+            out.append(
+                Toolpath(
+                    line,
+                    Feature.BRIDGE,
+                    job.nozzle_mm,
+                    s.bridge_speed_mm_s,
+                    flow_height_mm=job.nozzle_mm,
+                )
+            )
+        if lines:
+            cur = lines[-1][-1]
+    internal = skins.internal_bridge
+    internal = internal.intersection(region) if not internal.is_empty else internal
+    if not internal.is_empty:
+        lines = solid_lines(internal, job.nozzle_mm + BRIDGE_GAP_MM, job.index)
+        lines = join_lines(order_lines(lines, cur), shapely.buffer(internal, EPS_MM), 3 * w)
         for line in lines:
             out.append(
                 Toolpath(

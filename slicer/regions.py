@@ -180,6 +180,7 @@ class Skins:
     solid: shapely.Geometry
     sparse: shapely.Geometry
     bridge: shapely.Geometry
+    internal_bridge: shapely.Geometry
 
 
 def split_skins(
@@ -188,12 +189,15 @@ def split_skins(
     below: list[shapely.Geometry],
     width_mm: float,
     on_bed: bool,
+    below_beyond: shapely.Geometry | None = None,
 ) -> Skins:
     """Split the infill area by the slices ``above`` (next layers up, nearest first; shorter
     than top_layers at the top of the model) and ``below``.  Solid parts over nothing (not
-    ``on_bed`` and outside the slice below) are bridges."""
+    ``on_bed`` and outside the slice below) are bridges; the first solid layer over sparse
+    infill (the layer below is sparse where the slices from ``below_beyond``, the one past
+    ``below``, up to the second-last of ``above`` all cover it) is an internal bridge."""
     if infill_area.is_empty:
-        return Skins(infill_area, infill_area, infill_area, infill_area)
+        return Skins(infill_area, infill_area, infill_area, infill_area, infill_area)
     top = infill_area.difference(above[0]) if above else infill_area
     covered = infill_area
     for geom in above + below:
@@ -212,4 +216,15 @@ def split_skins(
     solid = solid.difference(top)
     if not bridge.is_empty:
         solid, top = solid.difference(bridge), top.difference(bridge)
-    return Skins(top, solid, infill_area.difference(solid.union(top).union(bridge)), bridge)
+    internal = shapely.Polygon()
+    if not on_bed and below_beyond is not None and above and not solid.is_empty:
+        internal = solid
+        for geom in [*below, below_beyond, *above[:-1]]:
+            internal = internal.intersection(geom)
+            if internal.is_empty:
+                break
+        internal = opened(internal, 0.0, width_mm) if not internal.is_empty else internal
+        if not internal.is_empty:
+            solid = solid.difference(internal)
+    used = shapely.union_all([solid, top, bridge, internal])
+    return Skins(top, solid, infill_area.difference(used), bridge, internal)
