@@ -48,7 +48,10 @@ class Moves:
 
 
 def ffill_mode(n: int, set_rows: list[tuple[np.ndarray, bool]], initial: bool) -> np.ndarray:
-    """(n,) bool modal flag: each (rows, value) pair sets the flag from those rows on."""
+    """(n,) bool modal flag: each (rows, value) pair sets the flag from those rows on.
+
+    The row sets must not overlap (one command per line); the latest row wins.
+    """
     value = np.full(n + 1, -1, np.int8)
     value[0] = int(initial)
     for rows, flag in set_rows:
@@ -99,7 +102,7 @@ def resolve_moves(parsed: ParsedGcode) -> tuple[Moves, np.ndarray]:
     # Marlin: G90/G91 also switch E; M82/M83 switch only E.  Later rows win.
     e_sets = [(g90, False), (g91, True)]
     e_sets += [(np.flatnonzero(m & (num == 82)), False), (np.flatnonzero(m & (num == 83)), True)]
-    relative_e = _ffill_ordered(n, e_sets, False)
+    relative_e = ffill_mode(n, e_sets, False)
     inches = ffill_mode(
         n,
         [(np.flatnonzero(g & (num == 20)), True), (np.flatnonzero(g & (num == 21)), False)],
@@ -134,15 +137,6 @@ def resolve_moves(parsed: ParsedGcode) -> tuple[Moves, np.ndarray]:
         moves = _cut_arcs(moves, parsed, arcs, unit)
     moving = np.any(moves.end != moves.start, axis=1)
     return _select(moves, moving), positions
-
-
-def _ffill_ordered(n: int, sets: list[tuple[np.ndarray, bool]], initial: bool) -> np.ndarray:
-    rows = np.concatenate([r for r, _ in sets]) if sets else np.zeros(0, np.int64)
-    flags = np.concatenate([np.full(len(r), v) for r, v in sets]) if sets else np.zeros(0, bool)
-    order = np.argsort(rows, kind="stable")
-    return ffill_mode(
-        n, [(rows[order][flags[order]], True), (rows[order][~flags[order]], False)], initial
-    )
 
 
 def _select(moves: Moves, mask: np.ndarray) -> Moves:
