@@ -7,7 +7,9 @@ import asyncio
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from printers.profiles import (
     MaterialProfile,
@@ -49,16 +51,21 @@ def _register_ports(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_ports)
 
 
-def _baud(text: str) -> int | str:
-    if text == "auto":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a baud rate or 'auto'") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"baud rate must be positive, got {value}")
-    return value
+def _positive_or(word: str, kind: type[float] | type[int], what: str) -> Callable[[str], Any]:
+    """An argparse type: a positive ``kind`` number, or the literal ``word``."""
+
+    def convert(text: str) -> float | int | str:
+        if text == word:
+            return text
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {what} or '{word}'") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{what} must be > 0, got {value}")
+        return value
+
+    return convert
 
 
 def _register_send(subparsers: argparse._SubParsersAction) -> None:
@@ -70,21 +77,14 @@ def _register_send(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", metavar="FILE.gcode", type=Path)
     parser.add_argument("--port", required=True, help="/dev/ttyUSB0, /dev/pts/N, socket://...")
-    parser.add_argument("--baud", type=_baud, default=None, help="rate or 'auto' (P26)")
+    parser.add_argument(
+        "--baud",
+        type=_positive_or("auto", int, "a baud rate"),
+        default=None,
+        help="rate or 'auto' (P26)",
+    )
     parser.add_argument("--printer", default="ender3", help="printer profile name or TOML path")
     parser.set_defaults(func=run_send)
-
-
-def _speed(text: str) -> float | str:
-    if text == "instant":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a speed factor or 'instant'") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"speed must be > 0, got {value}")
-    return value
 
 
 def _register_virtual(subparsers: argparse._SubParsersAction) -> None:
@@ -96,7 +96,12 @@ def _register_virtual(subparsers: argparse._SubParsersAction) -> None:
         "disconnect=LINES,action_pause=LINES,garbage_on_boot=1.",
     )
     parser.add_argument("--count", type=int, default=1, help="how many printers (default 1)")
-    parser.add_argument("--speed", type=_speed, default=1.0, help="time factor or 'instant'")
+    parser.add_argument(
+        "--speed",
+        type=_positive_or("instant", float, "a speed factor"),
+        default=1.0,
+        help="time factor or 'instant'",
+    )
     parser.add_argument("--fault", default="", help="faults to inject, e.g. corrupt=0.02")
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault dice")
     parser.add_argument("--no-autoreport", action="store_true", help="no AUTOREPORT_TEMP")
