@@ -216,14 +216,8 @@ def _bbox(*points: np.ndarray) -> Bbox | None:
     return (lo_mm, hi_mm)  # type: ignore[return-value]
 
 
-def extruding(moves: Moves) -> np.ndarray:
-    """(n,) bool: moves that extrude while moving in XY."""
-    delta = moves.delta
-    return (delta[:, 3] > 0) & ((delta[:, 0] != 0) | (delta[:, 1] != 0))
-
-
 def _geometry(moves: Moves) -> _Geometry:
-    ext = extruding(moves)
+    ext = moves.extruding()
     layer_z = np.unique(np.round(moves.end[ext, 2], LAYER_Z_DECIMALS))
     steps = np.diff(layer_z)
     layer_height = float(np.round(np.median(steps), 3)) if len(steps) else None
@@ -283,7 +277,7 @@ def _commands(parsed: ParsedGcode) -> tuple[str, ...]:
 
 def _temperatures(parsed: ParsedGcode, moves: Moves) -> dict[str, float | None]:
     """First-layer nozzle/bed targets (last set before the first extrusion) and maxima."""
-    ext = extruding(moves)
+    ext = moves.extruding()
     first_row = int(moves.line[ext][0]) if ext.any() else parsed.n_lines
     s = parsed.param("S")
     r = parsed.param("R")

@@ -46,6 +46,21 @@ class Moves:
     def __len__(self) -> int:
         return len(self.line)
 
+    def extruding(self) -> np.ndarray:
+        """(n,) bool: moves that extrude while moving in XY."""
+        delta = self.delta
+        return (delta[:, 3] > 0) & ((delta[:, 0] != 0) | (delta[:, 1] != 0))
+
+    def layer_start_lines(self) -> np.ndarray:
+        """(k,) int64 0-based lines of the first extrusion above every earlier one (new layers)."""
+        ext = self.extruding()
+        z = self.end[ext, 2]
+        lines = self.line[ext]
+        if not len(z):
+            return np.zeros(0, np.int64)
+        below = np.concatenate([[-np.inf], np.maximum.accumulate(z)[:-1]])
+        return lines[z > below + 1e-6]
+
 
 def ffill_mode(n: int, set_rows: list[tuple[np.ndarray, bool]], initial: bool) -> np.ndarray:
     """(n,) bool modal flag: each (rows, value) pair sets the flag from those rows on.

@@ -1,8 +1,10 @@
 """Host-side progress: insert ``M73 P<percent> R<minutes left>`` lines.
 
 One M73 goes before the first command, one after each layer change marker
-(PrusaSlicer/Orca/SuperSlicer ``;LAYER_CHANGE``, Cura ``;LAYER:<n>``, slicefarm
-``;LAYER_CHANGE``) and ``M73 P100 R0`` after the last command.  Times come from
+(PrusaSlicer/Orca/SuperSlicer/slicefarm ``;LAYER_CHANGE``, Cura and ideaMaker
+``;LAYER:<n>``, Simplify3D ``; layer <n>, Z = ``, KISSlicer ``; BEGIN_LAYER``) and
+``M73 P100 R0`` after the last command.  A file without markers gets one before
+the first extrusion of every new layer height.  Times come from
 :func:`gcode.estimate.estimate`.
 """
 
@@ -14,10 +16,13 @@ import re
 import numpy as np
 
 from gcode.estimate import Estimate, estimate_parsed
+from gcode.motion import resolve_moves
 from gcode.parse import parse
 from printers.profiles import MachineLimits
 
-LAYER_MARKER_RE = re.compile(r"^;(?:LAYER_CHANGE\b|LAYER:-?\d+)", re.MULTILINE)
+LAYER_MARKER_RE = re.compile(
+    r"^;(?:LAYER_CHANGE\b|LAYER:-?\d+| ?layer \d+, Z = | ?BEGIN_LAYER)", re.MULTILINE
+)
 _M73_RE = re.compile(r"^\s*M73\b", re.MULTILINE | re.IGNORECASE)
 
 
@@ -25,7 +30,7 @@ def m73_line(elapsed_s: float, total_s: float) -> str:
     """``M73 P<percent> R<minutes>``: percent done (floor), whole minutes left (rounded)."""
     if total_s <= 0:
         return "M73 P100 R0"
-    percent = min(100, max(0, math.floor(100.0 * elapsed_s / total_s)))
+    percent = min(100, max(0, math.floor(100.0 * elapsed_s / total_s + 1e-9)))
     remaining_min = max(0, round((total_s - elapsed_s) / 60.0))
     return f"M73 P{percent} R{remaining_min}"
 
@@ -65,7 +70,8 @@ def add_m73(
             return text, estimate_parsed(parse(text), limits)
         text = "".join(line for line in text.splitlines(keepends=True) if not _M73_RE.match(line))
     parsed = parse(text)
-    est = estimate_parsed(parsed, limits)
+    moves, _ = resolve_moves(parsed)
+    est = estimate_parsed(parsed, limits, moves)
     command_rows = np.flatnonzero(parsed.cmd_letter)
     if not len(command_rows):
         return text, est
@@ -77,10 +83,13 @@ def add_m73(
     first, last = int(command_rows[0]), int(command_rows[-1])
     inserts[first] = m73_line(0.0, total)
     previous = inserts[first]
-    for row in layer_marker_lines(text).tolist():
-        line = m73_line(est.elapsed_at(row), total)
-        if first < row < last and line != previous:
-            inserts[row + 1] = previous = line
+    markers = layer_marker_lines(text)
+    # after a marker line, or before the first extrusion of a layer
+    before_rows = markers + 1 if len(markers) else moves.layer_start_lines()
+    for row in before_rows.tolist():
+        line = m73_line(est.elapsed_at(row - 1), total)
+        if first < row <= last and line != previous:
+            inserts[row] = previous = line
     out: list[str] = []
     for row, line in enumerate(lines):
         extra = inserts.get(row)

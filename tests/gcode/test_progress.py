@@ -16,6 +16,7 @@ def test_m73_line_format():
     assert m73_line(0, 600) == "M73 P0 R10"
     assert m73_line(300, 600) == "M73 P50 R5"
     assert m73_line(600, 600) == "M73 P100 R0"
+    assert m73_line(0.1 + 0.2, 0.1 + 0.2) == "M73 P100 R0"
 
 
 def test_cura_file_gets_progress_at_every_layer(cura_text):
@@ -45,3 +46,23 @@ def test_text_without_commands_is_unchanged():
     out, est = add_m73("; nothing here\n", LIMITS)
     assert out == "; nothing here\n"
     assert est.total_s == 0
+
+
+def test_file_without_markers_gets_progress_at_each_new_height():
+    layers = "".join(
+        f"G1 Z{z / 10:.1f} F600\nG1 X20 Y0 E1 F1200\nG1 X20 Y20 E2\nG1 X0 Y0\n" for z in (2, 4, 6)
+    )
+    text = "G28\nG92 E0\nM83\n" + layers
+    out, _ = add_m73(text, LIMITS)
+    lines = out.splitlines()
+    m73 = [i for i, line in enumerate(lines) if line.startswith("M73")]
+    assert len(m73) == 4  # start, layers 2 and 3, end (layer 1 starts at 0 %)
+    assert lines[m73[0] + 1] == "G28" and lines[-1] == "M73 P100 R0"
+    for i in m73[1:-1]:
+        assert lines[i + 1].startswith("G1 X20 Y0 E1")
+
+
+def test_simplify3d_markers():
+    text = "G28\n; layer 1, Z = 0.2\nG1 Z0.2 X5 E1 F600\n; layer 2, Z = 0.4\nG1 Z0.4 X0 E2\n"
+    lines = add_m73(text, LIMITS)[0].splitlines()
+    assert lines[lines.index("; layer 2, Z = 0.4") + 1] == "M73 P50 R0"
