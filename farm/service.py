@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,14 @@ class FarmService:
         task.add_done_callback(self._tasks.discard)
 
     async def _in_pool(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        """Run ``fn(*args)`` in the slicing pool; a pool whose worker died is replaced once."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, fn, *args)
+        except BrokenProcessPool:
+            log.warning("the slicing pool broke (a worker died); starting a new one")
+            self._pool = make_pool(self.config.slicer_workers)
+            return await loop.run_in_executor(self._pool, fn, *args)
 
     # --- jobs -----------------------------------------------------------------------------
 
