@@ -133,22 +133,35 @@ class GcodeWriter:
     def extrude_path(self, path: Toolpath, height_mm: float) -> None:
         """Extrusion moves along path.points[1:], from the current position (= points[0])."""
         pts = path.points
-        seg = np.hypot(*np.diff(pts, axis=0).T)
+        seg = np.hypot(*np.diff(pts, axis=0).T).tolist()
         flow_height = path.flow_height_mm or height_mm
         e_per_mm = extrusion_area_mm2(path.width_mm, flow_height) / self.filament_area
         feed = self._feed(path.speed_mm_s)
         if feed:
             self.emit(f"G1{feed}")
+        xs = [f"{v:.3f}" for v in pts[1:, 0].tolist()]
+        ys = [f"{v:.3f}" for v in pts[1:, 1].tolist()]
+        last_x, last_y = f"{self.x:.3f}", f"{self.y:.3f}"
+        relative = self.s.relative_e
+        lines = self.lines
         pending = 0.0
-        for (x, y), length in zip(pts[1:].tolist(), seg.tolist(), strict=True):
+        total = 0.0
+        for sx, sy, length in zip(xs, ys, seg, strict=True):
             pending += length
-            words = self._xy_words(x, y) if pending >= MIN_SEGMENT_MM else ""
-            if not words:
+            if pending < MIN_SEGMENT_MM or (sx == last_x and sy == last_y):
                 continue
+            words = (f" X{sx}" if sx != last_x else "") + (f" Y{sy}" if sy != last_y else "")
+            last_x, last_y = sx, sy
             delta = pending * e_per_mm
-            self.filament_mm += delta
+            total += delta
             pending = 0.0
-            self.emit(f"G1{words} {self._e_word(delta)}")
+            if relative:
+                lines.append(f"G1{words} E{delta:.5f}")
+            else:
+                self.e_abs += delta
+                lines.append(f"G1{words} E{self.e_abs:.5f}")
+        self.filament_mm += total
+        self.x, self.y = float(last_x), float(last_y)
 
 
 def write_layer(

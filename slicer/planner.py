@@ -10,7 +10,14 @@ import numpy as np
 import shapely
 
 from slicer.infill import bridge_lines, solid_lines, sparse_lines
-from slicer.order import join_lines, nearest_order, order_lines, order_loops, order_loops_index
+from slicer.order import (
+    join_lines,
+    nearest_order,
+    order_lines,
+    order_loops,
+    order_loops_index,
+    segments_inside,
+)
 from slicer.regions import IslandWalls, Skins, island_walls, line_spacing_mm, split_skins
 from slicer.settings import SliceSettings
 from slicer.toolpath import Feature, LayerPlan, Toolpath
@@ -72,7 +79,7 @@ def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
     if paths:
         cur = paths[-1].points[-1]
     for isl in _island_order(islands, cur):
-        island_paths = _island_paths(isl, skins, job, settings, spacing, cur)
+        island_paths = _island_paths(isl, skins, job, settings, spacing, cur, len(islands) == 1)
         if island_paths:
             cur = island_paths[-1].points[-1]
         paths.extend(island_paths)
@@ -100,6 +107,7 @@ def _island_paths(
     s: SliceSettings,
     spacing: float,
     cur: np.ndarray,
+    single: bool,
 ) -> list[Toolpath]:
     w = s.line_width_mm
     out: list[Toolpath] = []
@@ -121,11 +129,11 @@ def _island_paths(
     if skins is None or isl.infill_area.is_empty:
         return out
     region = isl.infill_area
-    bridge = skins.bridge.intersection(region) if not skins.bridge.is_empty else skins.bridge
+    bridge = _clip(skins.bridge, region, single)
     if not bridge.is_empty:
         support = shapely.buffer(job.below[0], -w) if job.below else shapely.Polygon()
         lines = bridge_lines(bridge, support, job.nozzle_mm + BRIDGE_GAP_MM)
-        lines = join_lines(order_lines(lines, cur), shapely.buffer(bridge, EPS_MM), 3 * w)
+        lines = join_lines(order_lines(lines, cur), bridge, 3 * w)
         for line in lines:
             out.append(
                 Toolpath(
@@ -139,10 +147,10 @@ def _island_paths(
         if lines:
             cur = lines[-1][-1]
     internal = skins.internal_bridge
-    internal = internal.intersection(region) if not internal.is_empty else internal
+    internal = _clip(internal, region, single)
     if not internal.is_empty:
         lines = solid_lines(internal, job.nozzle_mm + BRIDGE_GAP_MM, job.index)
-        lines = join_lines(order_lines(lines, cur), shapely.buffer(internal, EPS_MM), 3 * w)
+        lines = join_lines(order_lines(lines, cur), internal, 3 * w)
         for line in lines:
             out.append(
                 Toolpath(
@@ -161,7 +169,7 @@ def _island_paths(
         (skins.sparse, Feature.INFILL, s.infill_speed_mm_s),
     )
     for area, feature, speed in fills:
-        part = area.intersection(region) if not area.is_empty else area
+        part = _clip(area, region, single)
         if part.is_empty:
             continue
         if feature is Feature.INFILL:
@@ -172,7 +180,7 @@ def _island_paths(
         else:
             lines = solid_lines(part, spacing, job.index)
             gap = spacing * JOIN_SOLID_SPACINGS
-        lines = join_lines(order_lines(lines, cur), shapely.buffer(part, EPS_MM), gap)
+        lines = join_lines(order_lines(lines, cur), part, gap)
         for line in lines:
             out.append(Toolpath(line, feature, w, speed))
         if lines:
@@ -211,6 +219,13 @@ def _loop_groups(
     return out
 
 
+def _clip(area: shapely.Geometry, region: shapely.Geometry, single: bool) -> shapely.Geometry:
+    """``area`` within one island's ``region`` (no work when the layer has one island)."""
+    if single or area.is_empty:
+        return area
+    return area.intersection(region)
+
+
 def _first_layer_speed(paths: list[Toolpath], job: LayerJob, s: SliceSettings) -> list[Toolpath]:
     if job.index != 0:
         return paths
@@ -230,10 +245,7 @@ def _flag_retractions(
     retract = np.concatenate([[True], length > s.retract_min_travel_mm])
     short = np.flatnonzero((length > EPS_MM) & (length <= s.retract_min_travel_mm))
     if len(short) and not outline.is_empty:
-        travels = shapely.linestrings(np.stack([ends[short], starts[short]], axis=1))
-        region = shapely.buffer(outline, EPS_MM)
-        shapely.prepare(region)
-        retract[short + 1] = ~shapely.covers(region, travels)
+        retract[short + 1] = ~segments_inside(outline, ends[short], starts[short])
     return [p.with_retract(bool(r)) for p, r in zip(paths, retract, strict=True)]
 
 
