@@ -31,10 +31,11 @@ from gcode.framing import checksum
 logger = logging.getLogger(__name__)
 
 # Byte classes of the fast path.
-_OTHER, _NUM, _LETTER, _SPACE, _NEWLINE = 0, 1, 2, 3, 4
+_OTHER, _NUM, _LETTER, _SPACE, _NEWLINE, _POINT = 0, 1, 2, 3, 4, 5
 _CLASS = np.zeros(256, np.uint8)
 _CLASS[ord("0") : ord("9") + 1] = _NUM
-_CLASS[[ord("."), ord("-"), ord("+")]] = _NUM
+_CLASS[[ord("-"), ord("+")]] = _NUM
+_CLASS[ord(".")] = _POINT
 _CLASS[ord("A") : ord("Z") + 1] = _LETTER
 _CLASS[ord("a") : ord("z") + 1] = _LETTER
 _CLASS[[ord(" "), ord("\t"), ord("\r"), ord("\f"), ord("\v")]] = _SPACE
@@ -43,6 +44,8 @@ _CLASS[ord("\n")] = _NEWLINE
 _NUMBER_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 _WORD_RE = re.compile(r"\s*([A-Za-z])\s*([-+]?(?:\d+\.?\d*|\.\d+))?")
 _EXTENDED_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*)(?=\s|=|$)")
+
+_NUMBER_CHARS = frozenset("0123456789.+-")
 
 # Commands whose argument is free text (file names, messages): no words after them.
 TEXT_COMMANDS = frozenset({0, 1, 16, 23, 28, 30, 32, 33, 117, 118, 928})
@@ -237,7 +240,7 @@ def _strip_comments(buf: bytes) -> tuple[np.ndarray, int, np.ndarray]:
 def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
     raw, n_lines, checked = _strip_comments(buf)
     cls = _CLASS[raw]
-    boundary = np.flatnonzero(cls != _NUM)  # every byte that is not part of a number
+    boundary = np.flatnonzero(cls != _NUM)  # every byte that is not a digit or a sign
     bcls = cls[boundary]
     is_newline = bcls == _NEWLINE
     # The leading newline opens row 0; a newline belongs to the row it closes.
@@ -245,12 +248,18 @@ def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
     row_of = row_after - is_newline
     is_letter = bcls == _LETTER
     gap = np.diff(boundary)
-    has_number = np.append(gap > 1, False)
-    # Stray characters, numbers without a letter, and letters glued to letters
-    # (named commands, text) take the slow path.
+    digits_after = np.append(gap > 1, False)
+    # A decimal point belongs to a number when it comes right after the number's
+    # letter and integer digits, i.e. the boundary before it is that letter.
+    after_letter = np.insert(is_letter[:-1], 0, False)
+    is_point = bcls == _POINT
+    number_point = is_point & after_letter
+    point_next = np.append(number_point[1:], False)
+    # Stray characters and points, digits without a letter, and letters glued to
+    # letters (named commands, text) take the slow path.
     slow = np.zeros(n_lines + 1, bool)
-    slow[row_of[bcls == _OTHER]] = True
-    slow[row_after[has_number & ~is_letter]] = True
+    slow[row_of[(bcls == _OTHER) | (is_point & ~after_letter)]] = True
+    slow[row_after[digits_after & ~is_letter & ~number_point]] = True
     glued = np.append(is_letter[:-1] & is_letter[1:] & (gap == 1), False)
     slow[row_of[glued]] = True
     slow[checked] = True
@@ -261,11 +270,14 @@ def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
     if len(slow_rows):
         keep = ~slow[word_row]
         letter_idx, word_row = letter_idx[keep], word_row[keep]
-    with_value = has_number[letter_idx]
+    with_value = digits_after[letter_idx] | point_next[letter_idx]
     values = np.full(len(letter_idx), np.nan)
     if with_value.any():
         at = letter_idx[with_value]
-        values[with_value] = _read_numbers(raw, boundary[at] + 1, boundary[at + 1])
+        point = point_next[at]
+        int_end = boundary[at + 1]
+        frac_end = np.where(point, boundary[np.minimum(at + 2, len(boundary) - 1)], int_end)
+        values[with_value] = _read_numbers(raw, boundary[at] + 1, int_end, frac_end)
     fast = _Words(word_row.astype(np.int64), raw[boundary[letter_idx]] & 0xDF, values)
     issues: list[ParseIssue] = []
     extended: list[tuple[int, str]] = []
@@ -280,9 +292,6 @@ _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtyp
 _ZEROS = _U(0x3030303030303030)
 _HIGH_NIBBLES = _U(0xF0F0F0F0F0F0F0F0)
 _SIXES = _U(0x0606060606060606)
-_SEVEN_F = _U(0x7F7F7F7F7F7F7F7F)
-_HIGH_BITS = _U(0x8080808080808080)
-_DOTS = _U(0x2E2E2E2E2E2E2E2E)
 _PAIR = _U(0x000000FF000000FF)
 _MUL1 = _U(0x000F424000000064)  # 100 + 1000000 << 32
 _MUL2 = _U(0x0000271000000001)  # 1 + 10000 << 32
@@ -302,56 +311,44 @@ def _eight_digits(window: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np
     return (v & _U(0xFFFFFFFF)).astype(np.int64), ok
 
 
-def _dot_mask(window: np.ndarray) -> np.ndarray:
-    """High bit set in every byte of the uint64 that is a '.'."""
-    x = window ^ _DOTS
-    return ~(((x & _SEVEN_F) + _SEVEN_F) | x) & _HIGH_BITS
-
-
 _CHUNK = 1 << 15  # tokens per pass: keeps the working arrays in cache
 BLOCK_BYTES = 1 << 18  # parse() works through the text in blocks of whole lines
 
 
-def _read_numbers(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Values of the numbers raw[starts[k]:ends[k]], in cache-sized chunks."""
+def _read_numbers(
+    raw: np.ndarray, starts: np.ndarray, int_ends: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """Values of the numbers raw[starts[k]:ends[k]] (``-12.5``, ``.5``, ``+3``, ``7.``).
+
+    ``int_ends[k]`` is where the integer part stops: the decimal point, or ``ends[k]``
+    when there is none.  Eight digits at a time in uint64 arithmetic (SWAR), in
+    cache-sized chunks; integer and fraction parts are exact integers, so the
+    result is the correctly rounded double, as float() gives.  Numbers with more
+    than eight digits on a side go through float(); a malformed number (``--1``,
+    ``-``, ``1-2``) comes back as +inf.
+    """
     padded = np.full(len(raw) + 2 * _PAD, 32, np.uint8)
     padded[_PAD : _PAD + len(raw)] = raw
     words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
     out = np.empty(len(starts))
     for lo in range(0, len(starts), _CHUNK):
-        hi = lo + _CHUNK
-        out[lo:hi] = _read_chunk(raw, words, starts[lo:hi], ends[lo:hi])
+        part = slice(lo, lo + _CHUNK)
+        out[part] = _read_chunk(raw, words, starts[part], int_ends[part], ends[part])
     return out
 
 
 def _read_chunk(
-    raw: np.ndarray, words: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    raw: np.ndarray, words: np.ndarray, starts: np.ndarray, int_ends: np.ndarray, ends: np.ndarray
 ) -> np.ndarray:
-    """Values of the numbers raw[starts[k]:ends[k]] (``-12.5``, ``.5``, ``+3``, ``7.``).
-
-    Eight digits at a time in uint64 arithmetic (SWAR); integer and fraction parts
-    are exact integers, so the result is the correctly rounded double, as float()
-    gives.  Numbers with more than eight digits on either side of the point go
-    through float(); a malformed number (``1.2.3``, ``--1``, ``-``) comes back as +inf.
-    """
-    width = ends - starts
-    lo = words[ends + (_PAD - 8)]
-    dots_lo = _dot_mask(lo) & ~_LOW_BYTES[8 - np.minimum(width, 8)]
-    dots_hi = _dot_mask(words[ends + (_PAD - 16)])
-    dots_hi &= ~_LOW_BYTES[8 - np.maximum(np.minimum(width - 8, 8), 0)]
-    n_dots = np.bitwise_count(dots_lo) + np.bitwise_count(dots_hi)
-    # digits after the point: a point in byte k of ``lo`` has bit 8k+7 set (-1: none in lo)
-    frac = (63 - np.bitwise_count(dots_lo - _U(1)).astype(np.int64)) >> 3
-    frac = np.where(frac >= 0, frac, np.where(dots_hi >> _U(63) != 0, 8, 0))
     first = raw[starts]
-    int_end = ends - frac - (n_dots > 0)
-    int_width = int_end - starts - ((first == 45) | (first == 43))
-    ok = (n_dots <= 1) & (width <= 16) & (int_width >= 0) & (int_width <= 8)
-    ok &= int_width + frac > 0
+    int_width = int_ends - starts - ((first == 45) | (first == 43))
+    frac = np.where(ends > int_ends, ends - int_ends - 1, 0)
+    ok = (int_width <= 8) & (frac <= 8) & (int_width + frac > 0)
+    frac = np.minimum(frac, 8)  # longer ones are redone below
     int_value, int_ok = _eight_digits(
-        words[int_end + (_PAD - 8)], np.maximum(np.minimum(int_width, 8), 0)
+        words[int_ends + (_PAD - 8)], np.maximum(np.minimum(int_width, 8), 0)
     )
-    frac_value, frac_ok = _eight_digits(lo, frac)
+    frac_value, frac_ok = _eight_digits(words[ends + (_PAD - 8)], frac)
     ok &= int_ok & frac_ok
     value = (int_value * _POW10[frac] + frac_value) / _POW10_FLOAT[frac]
     value = np.where(first == 45, -value, value)
@@ -535,8 +532,10 @@ def parse_line(text: str) -> tuple[list[tuple[str, float | None]], str | None]:
             raise ValueError(f"unexpected text {rest[:20]!r}")
         letter = match.group(1).upper()
         number = match.group(2)
-        words.append((letter, float(number) if number is not None else None))
         pos = match.end()
+        if code[pos : pos + 1] in _NUMBER_CHARS:
+            raise ValueError("malformed number")
+        words.append((letter, float(number) if number is not None else None))
         if len(words) == 1 or (len(words) == 2 and words[0][0] == "N"):
             head = words[-1]
             if head[0] == "M" and head[1] in TEXT_COMMANDS:

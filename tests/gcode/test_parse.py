@@ -175,12 +175,13 @@ def test_number_reader_agrees_with_float():
 
     text = (" " + " ".join(TOKENS) + " ").encode()
     raw = np.frombuffer(text, np.uint8)
-    starts, ends, pos = [], [], 1
+    starts, int_ends, ends, pos = [], [], [], 1
     for token in TOKENS:
         starts.append(pos)
+        int_ends.append(pos + (token.index(".") if "." in token else len(token)))
         ends.append(pos + len(token))
         pos += len(token) + 1
-    got = _read_numbers(raw, np.array(starts), np.array(ends))
+    got = _read_numbers(raw, np.array(starts), np.array(int_ends), np.array(ends))
     for token, value in zip(TOKENS, got.tolist(), strict=True):
         try:
             expected = float(token)
