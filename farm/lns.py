@@ -29,6 +29,7 @@ from farm.shifts import capacity_profile
 log = logging.getLogger(__name__)
 
 DAY_MIN = 1440
+MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
 
 
 @dataclass
@@ -41,7 +42,7 @@ class LnsConfig:
     seed: int = 0
     target_free_tasks: int = 30
     printers_per_move: int = 4
-    sub_deterministic_limit: float = 0.15
+    sub_deterministic_limit: float = 0.3
 
 
 @dataclass
@@ -303,7 +304,7 @@ def improve(
                 log.info("lns: wall-clock limit reached after %d moves", lns.iterations)
                 break
             limit = min(config.sub_deterministic_limit, budget - used)
-            used += max(lns.round(pool, limit, wall_left), 0.01)
+            used += lns.round(pool, limit, wall_left) + MODEL_CHARGE * config.workers
     log.info(
         "lns: %d moves, %d improvements, objective %s -> %s",
         lns.iterations,

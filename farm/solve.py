@@ -21,6 +21,10 @@ from farm.model import Plan, Problem
 log = logging.getLogger(__name__)
 
 GREEDY_SHARE = 0.25  # at most this share of the time limit for greedy passes
+# CP-SAT deterministic time per second of time limit: the search ends on this budget (the
+# same seed, workers and limit then give the same plan) unless the wall clock strikes first,
+# which happens on a loaded machine, where CP-SAT does much less work per second.
+DETERMINISTIC_PER_S = 0.15
 
 
 def _greedy_passes(problem: Problem, time_limit_s: float) -> int:
@@ -92,10 +96,16 @@ def solve(
     incumbent = _incumbent(problem, time_limit_s, hint, freeze_before)
     _require_valid(problem, incumbent)
     frozen = _frozen_ids(incumbent, freeze_before)
-    remaining_s = time_limit_s - (time.monotonic() - t_start)
+    # leave time for the final check and for a sub-solve that overruns its share
+    remaining_s = 0.95 * time_limit_s - (time.monotonic() - t_start) - 0.2
     best = incumbent
-    if remaining_s > 0.5:
-        config = LnsConfig(time_limit_s=remaining_s - 0.2, workers=workers, seed=seed)
+    if remaining_s > 0.3:
+        config = LnsConfig(
+            time_limit_s=remaining_s,
+            deterministic_budget=DETERMINISTIC_PER_S * time_limit_s,
+            workers=workers,
+            seed=seed,
+        )
         try:
             best = improve(problem, incumbent, config, frozen=frozen)
         except Exception:  # the search must never lose the incumbent

@@ -1,0 +1,207 @@
+"""Scheduler benchmark: FIFO (what farm tools do), greedy, CP-SAT LNS and a lower bound.
+
+    .venv/bin/python bench/schedule_bench.py [--sizes S,M,L,XL] [--workers 2] [--seed 0]
+        [--set DIR] [--write]
+
+Instances: the practice set of /work/shared/schedule/gen.py --set (generated into a temp
+directory unless --set names one).  Every plan is checked by the independent
+/work/shared/schedule/evaluate.py.  --write replaces the Scheduler section of
+bench/RESULTS.md with the table and the verdict on the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from farm.bounds import lower_bound  # noqa: E402
+from farm.fifo import fifo_plan  # noqa: E402
+from farm.greedy import greedy_plan  # noqa: E402
+from farm.instance_io import load_problem, plan_to_dict, write_json  # noqa: E402
+from farm.solve import solve  # noqa: E402
+
+SHARED = Path("/work/shared/schedule")
+LIMIT_S = {"S": 10, "M": 10, "L": 60, "XL": 120}  # wall-clock targets incl. model build
+SAFETY = 0.9  # the solver gets this share of the target, the rest is start-up slack
+SECTION = "## Scheduler (bench/schedule_bench.py)"
+
+
+@dataclass
+class Row:
+    name: str
+    size: str
+    tasks: int
+    fifo: dict
+    greedy: dict
+    cpsat: dict
+    greedy_s: float
+    cpsat_s: float
+    lb_wt: int
+    lb_makespan: int
+
+
+def evaluate(instance: Path, plan_dict: dict, tmp: Path) -> dict:
+    """Run the shared evaluate.py on a plan; its JSON verdict."""
+    path = tmp / f"{instance.stem}-{plan_dict['solver']}.json"
+    write_json(path, plan_dict)
+    cmd = [sys.executable, str(SHARED / "evaluate.py"), str(instance), str(path), "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return json.loads(out.stdout)
+
+
+def run_instance(path: Path, size: str, workers: int, seed: int, tmp: Path) -> Row:
+    problem = load_problem(path)
+    fifo = fifo_plan(problem)
+    t0 = time.monotonic()
+    greedy = greedy_plan(problem)
+    greedy_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    cpsat = solve(problem, time_limit_s=LIMIT_S[size] * SAFETY, workers=workers, seed=seed)
+    cpsat_s = time.monotonic() - t0
+    bound = lower_bound(problem)
+    verdicts = [evaluate(path, plan_to_dict(p, problem), tmp) for p in (fifo, greedy, cpsat)]
+    row = Row(
+        path.stem,
+        size,
+        len(problem.tasks),
+        *verdicts,
+        greedy_s,
+        cpsat_s,
+        bound.weighted_tardiness_min,
+        bound.makespan_min,
+    )
+    print(
+        f"{row.name}: fifo {_wt(row.fifo)} greedy {_wt(row.greedy)} ({greedy_s:.1f} s) "
+        f"cp-sat {_wt(row.cpsat)} ({cpsat_s:.1f} s) lb {row.lb_wt}",
+        flush=True,
+    )
+    return row
+
+
+def _wt(verdict: dict) -> str:
+    if not verdict.get("feasible"):
+        return "INFEASIBLE"
+    return str(verdict["weighted_tardiness_min"])
+
+
+def table(rows: list[Row]) -> list[str]:
+    lines = [
+        "| instance | tasks | FIFO WT | greedy WT | CP-SAT WT | lower bound WT | "
+        "CP-SAT makespan h | CP-SAT swaps | CP-SAT idle h | greedy s | CP-SAT s (limit) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        c = r.cpsat
+        lines.append(
+            f"| {r.name} | {r.tasks} | {_wt(r.fifo)} | {_wt(r.greedy)} | {_wt(c)} | {r.lb_wt} | "
+            f"{c.get('makespan_h', '-')} | {c.get('material_swaps', '-')} | "
+            f"{c.get('idle_waiting_for_operator_h', '-')} | {r.greedy_s:.1f} | "
+            f"{r.cpsat_s:.1f} ({LIMIT_S[r.size]}) |"
+        )
+    return lines
+
+
+def verdict(rows: list[Row]) -> list[str]:
+    """The targets of issue 6, each with its figure."""
+    ok = all(
+        r.fifo.get("feasible") and r.greedy.get("feasible") and r.cpsat.get("feasible")
+        for r in rows
+    )
+    if not ok:
+        return ["- **some plan is infeasible** (see the table)"]
+
+    def wt(v: dict) -> int:
+        return int(v["weighted_tardiness_min"])
+
+    big = [r for r in rows if r.size != "S"]
+    in_time = all(r.cpsat_s <= LIMIT_S[r.size] for r in rows)
+    not_worse = all(wt(r.cpsat) <= wt(r.greedy) for r in rows)
+    fifo_sum, cpsat_sum = sum(wt(r.fifo) for r in big), sum(wt(r.cpsat) for r in big)
+    gap = sum(wt(r.greedy) - r.lb_wt for r in big)
+    closed = sum(wt(r.greedy) - wt(r.cpsat) for r in big)
+    small = [r for r in rows if r.size == "S"]
+    s_ok = all(wt(r.cpsat) <= r.lb_wt * 1.02 for r in small)
+    lines = [
+        f"- every plan feasible (evaluate.py): yes, {len(rows)} instances x 3 planners",
+        f"- CP-SAT wall time within 10 s S/M, 60 s L, 120 s XL: {_yes(in_time)}",
+        f"- CP-SAT WT <= greedy WT on every instance: {_yes(not_worse)}",
+    ]
+    if big:
+        ratio = cpsat_sum / fifo_sum if fifo_sum else 0.0
+        lines.append(
+            f"- CP-SAT WT summed over M-XL = {cpsat_sum} = {ratio:.3f} x FIFO's "
+            f"{fifo_sum} (target <= 0.1): {_yes(ratio <= 0.1)}"
+        )
+        share = closed / gap if gap else 1.0
+        lines.append(
+            f"- gap greedy -> lower bound closed over M-XL: {closed} of {gap} "
+            f"= {share:.2f} (target >= 0.5): {_yes(share >= 0.5)}"
+        )
+    if small:
+        lines.append(f"- S within 2 % of the lower bound: {_yes(s_ok)}")
+    return lines
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "**no**"
+
+
+def write_results(lines: list[str]) -> None:
+    path = ROOT / "bench" / "RESULTS.md"
+    text = path.read_text()
+    start = text.index(SECTION)
+    end = text.find("\n## ", start + len(SECTION))
+    end = len(text) if end < 0 else end + 1
+    path.write_text(text[:start] + SECTION + "\n\n" + "\n".join(lines) + "\n\n" + text[end:])
+
+
+def instances(set_dir: Path | None, sizes: list[str], tmp: Path) -> list[tuple[Path, str]]:
+    if set_dir is None:
+        set_dir = tmp / "set"
+        subprocess.run(
+            [sys.executable, str(SHARED / "gen.py"), "--set", "--out", str(set_dir)],
+            check=True,
+            capture_output=True,
+        )
+    found = []
+    for size in sizes:
+        found += [(p, size) for p in sorted(set_dir.glob(f"{size}-*.json"))]
+    return found
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="S,M,L,XL")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--set", type=Path, default=None, help="directory of gen.py --set output")
+    ap.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        rows = [run_instance(p, size, args.workers, args.seed, tmp)
+                for p, size in instances(args.set, args.sizes.split(","), tmp)]  # fmt: skip
+    command = (
+        f"`.venv/bin/python bench/schedule_bench.py --sizes {args.sizes} "
+        f"--workers {args.workers} --seed {args.seed} --write`"
+    )
+    lines = [f"Command: {command} (2-core machine shared with other jobs; WT = weighted "
+             "tardiness in weight·min, FIFO = first-match queue, lower bound from "
+             "farm/bounds.py).", "", *table(rows), "", *verdict(rows)]  # fmt: skip
+    print("\n".join(lines))
+    if args.write:
+        write_results(lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
