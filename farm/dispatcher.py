@@ -49,16 +49,19 @@ class Dispatcher:
         snapshot: Callable[[], FarmSnapshot],
         offer_print: Callable[[str, str], Awaitable[bool]],
         on_plan: Callable[[FarmPlan], None],
+        nothing_for: Callable[[str], None],
     ):
         """``snapshot()`` copies the farm's state; ``offer_print(printer_id, print_id)``
         starts one print (or asks an operator to prepare it) and returns True when the
         printer is taken care of, False to offer it the plan's next print (this one is gone);
-        ``on_plan`` hears of every new plan."""
+        ``on_plan`` hears of every new plan; ``nothing_for(printer_id)`` hears that the plan
+        has nothing for a ready printer now."""
         self.config = config
         self._printers = printers
         self._snapshot = snapshot
         self._offer_print = offer_print
         self._on_plan = on_plan
+        self._nothing_for = nothing_for
         self.plan: FarmPlan | None = None
         self._wake = asyncio.Event()
         self._replan_reasons: list[str] = ["start"]
@@ -137,3 +140,5 @@ class Dispatcher:
             for print_id in plan.queue_for(printer.id):
                 if await self._offer_print(printer.id, print_id):
                     break
+            else:
+                self._nothing_for(printer.id)

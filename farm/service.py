@@ -65,6 +65,7 @@ class FarmService:
             self.snapshot,
             self.runner.offer,
             self._planned,
+            self.runner.nothing_for,
         )
         self.prints_total = {"done": 0, "failed": 0}
         self._pool: Any = None

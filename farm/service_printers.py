@@ -77,6 +77,8 @@ class FarmPrinter:
         self.maintenance = bool(row.maintenance)
         self.needs_operator = bool(row.needs_operator)
         self.message: str | None = row.message
+        # What the plan wants loaded before the next print (a to-do, not persisted).
+        self.wanted: str | None = None
 
     @property
     def id(self) -> str:
@@ -140,18 +142,25 @@ class FarmPrinter:
             return FarmPrinterState.PAUSED
         if self.current is not None or host in ("PRINTING", "PAUSING", "RESUMING", "FINISHING"):
             return FarmPrinterState.PRINTING
-        if self.needs_operator or not self.bed_clear:
+        if self.needs_operator or not self.bed_clear or self.wanted:
             return FarmPrinterState.NEEDS_OPERATOR
         return FarmPrinterState.IDLE
 
     def ready(self) -> bool:
-        """Free, connected, bed clear, nobody needed: it may start the next print."""
-        return self.state() is FarmPrinterState.IDLE and self.host_state() == "IDLE"
+        """Free, connected, bed clear, nobody needed: it may start the next print (or say
+        which filament that print wants)."""
+        return (
+            self.host_state() == "IDLE"
+            and self.current is None
+            and self.bed_clear
+            and not self.needs_operator
+            and not self.maintenance
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The API's printer object (api/API.md)."""
         status = self.host_status()
-        message = self.message
+        message = self.message or self.wanted
         if status is not None and getattr(status, "error", None):
             message = str(status.error)
         elif self.connect_error and status is None:

@@ -163,11 +163,9 @@ class PrintRunner:
         if slice_row is None:
             return False
         if (printer.material, printer.color) != (job.material, job.color):
-            printer.ask_operator(
-                f"load {job.material} {job.color} into {printer.id} for {print_id}"
-            )
-            self.svc.publish_printer(printer)
+            self._want(printer, f"load {job.material} {job.color} into {printer.id} for {print_id}")
             return True
+        self._want(printer, None)
         lines = self.svc.store.read_text(slice_row.gcode_sha).splitlines()
         job = self.svc.queue.print_started(print_id, printer_id)
         printer.current = CurrentPrint(
@@ -188,6 +186,15 @@ class PrintRunner:
         self.svc.publish_job(job)
         self.svc.publish_printer(printer)
         return True
+
+    def nothing_for(self, printer_id: str) -> None:
+        """The plan has no print for this printer now."""
+        self._want(self.svc.printers[printer_id], None)
+
+    def _want(self, printer: FarmPrinter, text: str | None) -> None:
+        if printer.wanted != text:
+            printer.wanted = text
+            self.svc.publish_printer(printer)
 
     def _ended(
         self, printer: FarmPrinter, ok: bool, error: str | None, kind: EventKind | None = None
@@ -264,6 +271,7 @@ class PrintRunner:
             raise ActionError(f"field 'material': {printer.profile.name} cannot print {material}")
         load_material(material)
         printer.material, printer.color = material, color
+        printer.wanted = None
         printer.operator_done() if printer.bed_clear else printer.save()
 
     async def _act_maintenance_on(
