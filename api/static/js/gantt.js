@@ -123,12 +123,14 @@ function bodySvg(plan, ids, width, win, x, stepMs, now) {
   const parts = [`<svg class="gantt-body" width="${width}" height="${height}">`];
   parts.push(`<rect class="gantt-plot" x="${LABEL_W}" y="0" width="${width - LABEL_W}" height="${height}"/>`);
   parts.push(shiftRects(plan?.shifts ?? state.farm?.shifts, win, x, height));
+  // Zebra stripes as one path: a few hundred rows stay a few hundred elements, not a thousand.
+  const stripes = ids.map((_, i) => (i % 2 ? `M0 ${i * rh}h${width}v${rh}h-${width}z` : "")).join("");
+  parts.push(`<path class="row-alt" d="${stripes}"/>`);
   for (const t of ticks(win, stepMs)) parts.push(`<line class="grid" x1="${x(t)}" x2="${x(t)}" y1="0" y2="${height}"/>`);
   ids.forEach((id, i) => {
     const y = i * rh;
     const p = state.printers.get(id);
     parts.push(`<g class="gantt-row" data-printer="${esc(id)}">`);
-    parts.push(`<rect class="row-bg${i % 2 ? " odd" : ""}" x="0" y="${y}" width="${width}" height="${rh}"/>`);
     parts.push(`<circle class="row-state state-${esc(p?.state ?? "unknown")}" cx="10" cy="${y + rh / 2}" r="4"/>`);
     const name = p ? `${p.name}` : id;
     parts.push(`<text class="row-label" x="20" y="${y + rh / 2 + 4}">${esc(name.length > 20 ? `${name.slice(0, 19)}…` : name)}</text>`);
@@ -220,8 +222,19 @@ export function createGantt(root, tooltip, summaryEl, onShowPrinter) {
     if (Math.abs(root.clientWidth - lastWidth) > 4) draw();
   }).observe(root);
 
+  let lastPlanKey = "";
+
   function render(changes) {
-    if (changes.plan || changes.roster || changes.all || changes.farm) {
+    let planChanged = false;
+    if (changes.plan) {
+      // A replan often gives the same plan again: then there is nothing to redraw.
+      const { generated, ...content } = state.plan ?? {};
+      const key = JSON.stringify(content);
+      planChanged = key !== lastPlanKey;
+      lastPlanKey = key;
+      root.dataset.generated = generated ?? "";
+    }
+    if (planChanged || changes.roster || changes.all || changes.farm) {
       draw();
       return;
     }
