@@ -127,23 +127,29 @@ async def farm(ports: list[str], seconds: float, move_mm: float) -> tuple[list[i
     return done, cpu, wall
 
 
-def part_one(count: int, skip_printcore: bool) -> list[str]:
+def part_one(count: int, repeat: int, skip_printcore: bool) -> list[str]:
+    """Median of ``repeat`` runs each, slicefarm and printcore alternating (same load)."""
     lines = moves(count)
-    report = []
-    with virtual_printers(1, "instant") as ports:
-        wall, cpu = asyncio.run(slicefarm_stream(ports[0], lines))
-    rate = len(lines) / wall
-    report.append(
-        f"| slicefarm host | {len(lines)} | {wall:.2f} | {rate:,.0f} | "
-        f"{cpu / wall:.2f} | {cpu / len(lines) * 1e6:.0f} |"
-    )
-    if not skip_printcore:
+    runs: dict[str, list[tuple[float, float]]] = {"slicefarm host": [], "printcore": []}
+    for _ in range(repeat):
         with virtual_printers(1, "instant") as ports:
-            wall_pc, cpu_pc = printcore_stream(ports[0], lines)
+            runs["slicefarm host"].append(asyncio.run(slicefarm_stream(ports[0], lines)))
+        if not skip_printcore:
+            with virtual_printers(1, "instant") as ports:
+                runs["printcore"].append(printcore_stream(ports[0], lines))
+    report, rates = [], {}
+    for name, results in runs.items():
+        if not results:
+            continue
+        rate = statistics.median(len(lines) / wall for wall, _ in results)
+        cores = statistics.median(cpu / wall for wall, cpu in results)
+        cpu_us = statistics.median(cpu / len(lines) * 1e6 for _, cpu in results)
+        each = ", ".join(f"{len(lines) / wall:,.0f}" for wall, _ in results)
+        rates[name] = rate
+        report.append(f"| {name} | {rate:,.0f} ({each}) | {cores:.2f} | {cpu_us:.0f} |")
+    if len(rates) == 2:
         report.append(
-            f"| Printrun printcore 2.2 | {len(lines)} | {wall_pc:.2f} | "
-            f"{len(lines) / wall_pc:,.0f} | {cpu_pc / wall_pc:.2f} | "
-            f"{cpu_pc / len(lines) * 1e6:.0f} |"
+            f"| ratio | {rates['slicefarm host'] / rates['printcore']:.1f}x printcore | | |"
         )
     return report
 
@@ -167,7 +173,8 @@ def write_section(body: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--lines", type=int, default=20_000)
+    parser.add_argument("--lines", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--printers", type=int, default=50)
     parser.add_argument("--farm-seconds", type=float, default=20.0)
     parser.add_argument("--move-mm", type=float, nargs="+", default=[2.0, 0.5])
@@ -176,11 +183,15 @@ def main() -> int:
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
     out = [
-        "One printer, window 1, instant virtual printer in its own process:",
+        "Command: `" + " ".join([".venv/bin/python bench/host_bench.py", *sys.argv[1:]]) + "`",
         "",
-        "| host | lines | wall s | lines/s | host CPU (cores) | CPU µs/line |",
-        "| --- | --- | --- | --- | --- | --- |",
-        *part_one(args.lines, args.skip_printcore),
+        f"One printer, window 1, {args.lines} one-line moves to an instant virtual printer in "
+        f"its own process; median of {args.repeat} runs (each run in brackets), slicefarm "
+        "and Printrun's printcore 2.2 alternating:",
+        "",
+        "| host | lines/s | host CPU (cores) | CPU µs/line |",
+        "| --- | --- | --- | --- |",
+        *part_one(args.lines, args.repeat, args.skip_printcore),
     ]
     print("\n".join(out), flush=True)
     shown = len(out)
@@ -195,6 +206,13 @@ def main() -> int:
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
             *(row for mm in args.move_mm for row in part_two(args.printers, args.farm_seconds, mm)),
         ]
+    out += [
+        "",
+        "Targets (issue 5): >= 3,000 lines/s at window 1 where printcore does ~800 (3.75x), and "
+        "50 printers at realistic speed from one process with none starved and host CPU under "
+        "one core. The machine has 2 cores shared with five other engineers' work; absolute "
+        "rates swing 2x between runs, the ratio and the per-line CPU are the steadier figures.",
+    ]
     report = "\n".join(out)
     print("\n".join(out[shown:]), flush=True)
     if args.write_results:
