@@ -131,93 +131,94 @@ def layer_tops_mm(height_mm: float, s: SliceSettings) -> np.ndarray:
 
 
 class _LayerWork:
-    """What every layer worker needs; set before the worker processes fork, so only layer
-    indices travel to them and only G-code text travels back."""
+    """Slices, plans and writes blocks of layers.
 
-    def __init__(
-        self,
-        outlines: list[shapely.Geometry],
-        tops: np.ndarray,
-        s: SliceSettings,
-        printer: PrinterProfile,
-    ):
-        self.outlines = outlines
-        self.tops = tops
-        self.heights = np.diff(np.concatenate([[0.0], tops]))
+    Workers fork after the mesh is placed and each takes whole blocks: it slices the block's
+    layers plus the neighbours their skins need, then plans and writes the block; only layer
+    ranges travel to the workers and only G-code text travels back.
+    """
+
+    def __init__(self, mesh: Mesh, s: SliceSettings, printer: PrinterProfile):
+        self.mesh = mesh
         self.s = s
+        self.tops = layer_tops_mm(float(mesh.bounds_mm[1, 2]), s)
+        self.heights = np.diff(np.concatenate([[0.0], self.tops]))
         self.filament_diameter_mm = printer.filament_diameter_mm
         self.nozzle_mm = printer.nozzle_diameter_mm
 
-    def job(self, i: int) -> LayerJob:
-        s, n, empty = self.s, len(self.outlines), shapely.Polygon()
-        above = tuple(
-            self.outlines[j] if j < n else empty for j in range(i + 1, i + 1 + s.top_layers)
-        )
-        below = tuple(
-            self.outlines[j] if j >= 0 else empty for j in range(i - 1, i - 1 - s.bottom_layers, -1)
-        )
-        prefix = (
-            tuple(skirt_and_brim(self.outlines[0], s, float(self.heights[0]))) if i == 0 else ()
-        )
-        beyond = i - 1 - s.bottom_layers
+    @property
+    def n_layers(self) -> int:
+        return len(self.tops)
+
+    def outlines(self, lo: int, hi: int) -> dict[int, shapely.Geometry]:
+        """Cross-sections of layers lo..hi-1 (clipped to the model), by layer index."""
+        lo, hi = max(lo, 0), min(hi, self.n_layers)
+        planes = self.tops[lo:hi] - self.heights[lo:hi] / 2.0
+        return dict(zip(range(lo, hi), slice_mesh(self.mesh, planes), strict=True))
+
+    def block(self, lo: int, hi: int) -> list[tuple[str, float, bool]]:
+        """(G-code, filament mm, has cross-section) of layers lo..hi-1."""
+        from gcode.writer import write_layer
+
+        s = self.s
+        have = self.outlines(lo - s.bottom_layers - 1, hi + s.top_layers)
+        out = []
+        for i in range(lo, hi):
+            plan = plan_layer(self.job(i, have), s)
+            text, filament = write_layer(plan, s, self.filament_diameter_mm)
+            out.append((text, filament, not have[i].is_empty))
+        return out
+
+    def job(self, i: int, have: dict[int, shapely.Geometry]) -> LayerJob:
+        s, empty = self.s, shapely.Polygon()
+        above = tuple(have.get(j, empty) for j in range(i + 1, i + 1 + s.top_layers))
+        below = tuple(have.get(j, empty) for j in range(i - 1, i - 1 - s.bottom_layers, -1))
+        prefix = tuple(skirt_and_brim(have[0], s, float(self.heights[0]))) if i == 0 else ()
         return LayerJob(
             i,
             float(self.tops[i]),
             float(self.heights[i]),
-            self.outlines[i],
+            have[i],
             above,
             below,
             prefix,
             self.nozzle_mm,
-            self.outlines[beyond] if beyond >= 0 else empty,
+            have.get(i - 1 - s.bottom_layers, empty),
         )
 
-    def plan(self, i: int) -> LayerPlan:
-        return plan_layer(self.job(i), self.s)
-
-    def write(self, i: int) -> tuple[str, float]:
-        from gcode.writer import write_layer
-
-        return write_layer(self.plan(i), self.s, self.filament_diameter_mm)
+    def plans(self) -> list[LayerPlan]:
+        """Every layer's toolpaths, in this process (for tests and previews)."""
+        have = self.outlines(0, self.n_layers)
+        return [plan_layer(self.job(i, have), self.s) for i in range(self.n_layers)]
 
 
 _WORK: _LayerWork | None = None
-# Fewer layers than this are planned in this process (starting workers costs more).
+# Fewer layers than this are done in this process (starting workers costs more).
 MIN_LAYERS_FOR_WORKERS = 24
+# Layers per block handed to a worker.
+BLOCK_LAYERS = 24
 
 
-def _write_in_worker(i: int) -> tuple[str, float]:
+def _block_in_worker(bounds: tuple[int, int]) -> list[tuple[str, float, bool]]:
     assert _WORK is not None
-    return _WORK.write(i)
-
-
-def slice_layers(mesh: Mesh, s: SliceSettings) -> tuple[list[shapely.Geometry], np.ndarray]:
-    """Cross-sections of ``mesh`` (already on the bed) and the top z of each layer, mm."""
-    tops = layer_tops_mm(float(mesh.bounds_mm[1, 2]), s)
-    heights = np.diff(np.concatenate([[0.0], tops]))
-    outlines = slice_mesh(mesh, tops - heights / 2.0)
-    if all(o.is_empty for o in outlines):
-        raise MeshError(mesh.name, "zero volume (no layer has a cross-section)")
-    return outlines, tops
+    return _WORK.block(*bounds)
 
 
 def plan_layers(mesh: Mesh, s: SliceSettings, printer: PrinterProfile) -> list[LayerPlan]:
     """Every layer's toolpaths (in this process; for tests and previews)."""
-    outlines, tops = slice_layers(mesh, s)
-    work = _LayerWork(outlines, tops, s, printer)
-    return [work.plan(i) for i in range(len(outlines))]
+    return _LayerWork(mesh, s, printer).plans()
 
 
 def write_layers(
     mesh: Mesh, s: SliceSettings, printer: PrinterProfile, progress: Progress | None = None
 ) -> list[tuple[str, float]]:
-    """G-code text and filament of every layer, planned and written by two worker processes
-    (forked, when this process may have children) or in this process."""
+    """G-code text and filament of every layer, sliced, planned and written in blocks by two
+    worker processes (forked, when this process may safely have children) or in this one."""
     global _WORK
-    outlines, tops = slice_layers(mesh, s)
-    n = len(outlines)
-    work = _LayerWork(outlines, tops, s, printer)
-    out: list[tuple[str, float]] = []
+    work = _LayerWork(mesh, s, printer)
+    n = work.n_layers
+    blocks = [(lo, min(lo + BLOCK_LAYERS, n)) for lo in range(0, n, BLOCK_LAYERS)]
+    out: list[tuple[str, float, bool]] = []
     workers = min(2, os.cpu_count() or 1)
     use_pool = (
         n >= MIN_LAYERS_FOR_WORKERS
@@ -230,18 +231,21 @@ def write_layers(
         _WORK = work
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for item in pool.imap(_write_in_worker, range(n), chunksize=4):
-                    out.append(item)
+                for done in pool.imap(_block_in_worker, blocks):
+                    out.extend(done)
                     if progress is not None:
                         progress(len(out), n)
         finally:
             _WORK = None
-        return out
-    for i in range(n):
-        out.append(work.write(i))
-        if progress is not None:
-            progress(len(out), n)
-    return out
+    else:
+        for lo, hi in blocks:
+            for item in work.block(lo, hi):
+                out.append(item)
+                if progress is not None:
+                    progress(len(out), n)
+    if not any(has for _, _, has in out):
+        raise MeshError(mesh.name, "zero volume (no layer has a cross-section)")
+    return [(text, filament) for text, filament, _ in out]
 
 
 def _add_progress(text: str, printer: PrinterProfile) -> tuple[str, float]:

@@ -96,7 +96,7 @@ def seam_index(ring: np.ndarray, mode: SeamPosition, current_xy: np.ndarray) -> 
         return int(np.argmin(((ring - current_xy) ** 2).sum(axis=1)))
     # Rear (and aligned): the vertex furthest back (max y), leftmost among ties.
     score = ring[:, 1] - 1e-3 * ring[:, 0]
-    return int(np.argmax(np.round(score, 6)))
+    return int(np.argmax(score))
 
 
 def loop_from_seam(ring: np.ndarray, seam: int) -> np.ndarray:
