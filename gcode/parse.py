@@ -311,7 +311,7 @@ def _eight_digits(window: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np
     return (v & _U(0xFFFFFFFF)).astype(np.int64), ok
 
 
-_CHUNK = 1 << 15  # tokens per pass: keeps the working arrays in cache
+_CHUNK = 1 << 16  # tokens per pass: keeps the working arrays in cache
 BLOCK_BYTES = 1 << 18  # parse() works through the text in blocks of whole lines
 
 
@@ -358,6 +358,68 @@ def _read_chunk(
     return value
 
 
+def _line_heads(line: np.ndarray) -> np.ndarray:
+    """(n_words,) bool: the first word of each line (words sorted by line)."""
+    first = np.ones(len(line), bool)
+    first[1:] = line[1:] != line[:-1]
+    return first
+
+
+def _drop_bad_numbers(words: _Words, first_line: int, issues: list[ParseIssue]) -> _Words:
+    """Words without the lines that hold a malformed number (reported in ``issues``)."""
+    bad = np.isinf(words.value)
+    if not bad.any():
+        return words
+    bad_lines = np.unique(words.line[bad])
+    issues.extend(
+        ParseIssue(first_line + line + 1, "malformed number") for line in bad_lines.tolist()
+    )
+    ok = ~np.isin(words.line, bad_lines)
+    return _Words(words.line[ok], words.letter[ok], words.value[ok])
+
+
+def _commands(
+    words: _Words, first: np.ndarray, n_lines: int, first_line: int, issues: list[ParseIssue]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cmd_letter, cmd_number) per line from each line's first word (G, M or T with a value)."""
+    cmd_letter = np.zeros(n_lines, np.uint8)
+    cmd_number = np.full(n_lines, np.nan)
+    heads = np.flatnonzero(first)
+    letter, value, line = words.letter[heads], words.value[heads], words.line[heads]
+    valid = ((letter == ord("G")) | (letter == ord("M")) | (letter == ord("T"))) & ~np.isnan(value)
+    for k in np.flatnonzero(~valid).tolist():
+        issues.append(
+            ParseIssue(
+                first_line + int(line[k]) + 1,
+                f"line does not start with a command ({chr(letter[k])})",
+            )
+        )
+    cmd_letter[line[valid]] = letter[valid]
+    cmd_number[line[valid]] = value[valid]
+    return cmd_letter, cmd_number
+
+
+def _columns(
+    letter: np.ndarray, line: np.ndarray, value: np.ndarray, n_lines: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Parameter words -> per-letter (n_lines,) value columns, and bare-letter line lists."""
+    order = np.argsort(letter, kind="stable")
+    line, value = line[order], value[order]
+    counts = np.bincount(letter, minlength=256)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    params: dict[str, np.ndarray] = {}
+    flags: dict[str, np.ndarray] = {}
+    for code in np.flatnonzero(counts).tolist():
+        rows, values = line[bounds[code] : bounds[code + 1]], value[bounds[code] : bounds[code + 1]]
+        column = np.full(n_lines, np.nan)
+        column[rows] = values
+        params[chr(code)] = column
+        bare = np.isnan(values)
+        if bare.any():
+            flags[chr(code)] = np.unique(rows[bare])
+    return params, flags
+
+
 def _rows(
     words: _Words,
     n_lines: int,
@@ -366,59 +428,20 @@ def _rows(
     extended: list[tuple[int, str]],
 ) -> ParsedGcode:
     """Turn flat words into per-line command and parameter columns."""
-    bad_number = np.isinf(words.value)
-    if bad_number.any():
-        for line in np.unique(words.line[bad_number]).tolist():
-            issues.append(ParseIssue(first_line + line + 1, "malformed number"))
-        ok = ~np.isin(words.line, words.line[bad_number])
-        words = _Words(words.line[ok], words.letter[ok], words.value[ok])
-    first = np.ones(len(words.line), bool)
-    first[1:] = words.line[1:] != words.line[:-1]
+    words = _drop_bad_numbers(words, first_line, issues)
+    first = _line_heads(words.line)
     # A leading N<number> is a line number, not a command.
     line_numbers = first & (words.letter == ord("N"))
     if line_numbers.any():
         keep = ~line_numbers
         words = _Words(words.line[keep], words.letter[keep], words.value[keep])
-        first = np.ones(len(words.line), bool)
-        first[1:] = words.line[1:] != words.line[:-1]
-    cmd_letter = np.zeros(n_lines, np.uint8)
-    cmd_number = np.full(n_lines, np.nan)
-    heads = np.flatnonzero(first)
-    head_letter = words.letter[heads]
-    head_value = words.value[heads]
-    valid = np.isin(head_letter, np.frombuffer(b"GMT", np.uint8)) & ~np.isnan(head_value)
-    for k in heads[~valid].tolist():
-        letter = chr(words.letter[k])
-        issues.append(
-            ParseIssue(
-                first_line + int(words.line[k]) + 1,
-                f"line does not start with a command ({letter})",
-            )
-        )
-    cmd_letter[words.line[heads[valid]]] = head_letter[valid]
-    cmd_number[words.line[heads[valid]]] = head_value[valid]
+        first = _line_heads(words.line)
+    cmd_letter, cmd_number = _commands(words, first, n_lines, first_line, issues)
     param = ~first & (cmd_letter[words.line] != 0)
     text_cmd = (cmd_letter == ord("M")) & np.isin(cmd_number, list(TEXT_COMMANDS))
     if text_cmd.any():
         param &= ~text_cmd[words.line]
-    params: dict[str, np.ndarray] = {}
-    flags: dict[str, np.ndarray] = {}
-    p_letter = words.letter[param]
-    order = np.argsort(p_letter, kind="stable")
-    p_line, p_value = words.line[param][order], words.value[param][order]
-    counts = np.bincount(p_letter, minlength=256)
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    for code in np.flatnonzero(counts).tolist():
-        line, value = (
-            p_line[bounds[code] : bounds[code + 1]],
-            p_value[bounds[code] : bounds[code + 1]],
-        )
-        column = np.full(n_lines, np.nan)
-        column[line] = value
-        params[chr(code)] = column
-        bare = np.isnan(value)
-        if bare.any():
-            flags[chr(code)] = np.unique(line[bare])
+    params, flags = _columns(words.letter[param], words.line[param], words.value[param], n_lines)
     issues.sort(key=lambda issue: issue.line)
     return ParsedGcode(
         n_lines=n_lines,
