@@ -43,6 +43,7 @@ class PrintRunner:
         self.svc = service
         self._last_event: dict[str, tuple[str, float]] = {}
         self._last_saved: dict[str, float] = {}
+        self._stopping = False
 
     # --- connections ----------------------------------------------------------------------
 
@@ -93,11 +94,16 @@ class PrintRunner:
         printer.virtual = None
 
     async def disconnect_all(self) -> None:
+        """On shutdown: prints that were streaming stay "printing" in the database, so the
+        next start marks them interrupted and their beds not clear."""
+        self._stopping = True
         for printer in self.svc.printers.values():
             await self._disconnect(printer)
 
     def _on_host_event(self, printer: FarmPrinter, event: PrinterEvent) -> None:
         """The host reports something: record job ends, tell listeners (progress 1/s)."""
+        if self._stopping:
+            return
         ends = {
             EventKind.JOB_FINISHED: True,
             EventKind.JOB_FAILED: False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,4 +69,14 @@ def api_key(service: FarmService) -> str:
 @pytest.fixture
 def client(service: FarmService, api_key: str) -> Iterator[TestClient]:
     with TestClient(create_app(service), headers={"X-Api-Key": api_key}) as test_client:
+        yield test_client
+
+
+@contextmanager
+def client_for(folder: Path, farm_toml: str) -> Iterator[TestClient]:
+    """A client of a fresh farm configured by ``farm_toml`` (with a key)."""
+    (folder / "farm.toml").write_text(farm_toml, encoding="utf-8")
+    service = FarmService(load_config(folder / "farm.toml"), folder / "data")
+    key = create_key(service.db, "test")
+    with TestClient(create_app(service), headers={"X-Api-Key": key}) as test_client:
         yield test_client

@@ -9,11 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from farm.config import load_config
-from farm.keys import create_key
-from farm.service import FarmService
 from samples import sample_path
+from tests.api.conftest import client_for
 from tests.api.test_svc_flow import wait_for
 
 FAULTY = """
@@ -35,10 +32,7 @@ virtual_faults = "thermal_runaway=300"
 
 @pytest.fixture
 def faulty(tmp_path: Path) -> Iterator[TestClient]:
-    (tmp_path / "farm.toml").write_text(FAULTY, encoding="utf-8")
-    service = FarmService(load_config(tmp_path / "farm.toml"), tmp_path / "data")
-    key = create_key(service.db, "test")
-    with TestClient(create_app(service), headers={"X-Api-Key": key}) as client:
+    with client_for(tmp_path, FAULTY) as client:
         yield client
 
 
