@@ -171,7 +171,7 @@ TOKENS = [
 
 
 def test_number_reader_agrees_with_float():
-    from gcode.parse import _read_numbers
+    from gcode.numbers import read_numbers
 
     text = (" " + " ".join(TOKENS) + " ").encode()
     raw = np.frombuffer(text, np.uint8)
@@ -181,7 +181,7 @@ def test_number_reader_agrees_with_float():
         int_ends.append(pos + (token.index(".") if "." in token else len(token)))
         ends.append(pos + len(token))
         pos += len(token) + 1
-    got = _read_numbers(raw, np.array(starts), np.array(int_ends), np.array(ends))
+    got = read_numbers(raw, np.array(starts), np.array(int_ends), np.array(ends))
     for token, value in zip(TOKENS, got.tolist(), strict=True):
         try:
             expected = float(token)
