@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { esc } from "./format.js";
-import { setJob, setPrinter } from "./store.js";
+import { setJob, setPrinter, state } from "./store.js";
 import { toast } from "./toast.js";
 
 const CONFIRM_MS = 3000;
@@ -127,7 +127,10 @@ function armed(button) {
 
 async function run(button) {
   const { act, printer, job, material, color } = button.dataset;
-  if (act === "filament_loaded" && !material) return askFilament(printer, null, null);
+  if (act === "filament_loaded" && !material) {
+    const loaded = state.printers.get(printer);
+    return askFilament(printer, loaded?.material, loaded?.color);
+  }
   if (act === "filament_ask") return askFilament(printer, material, color);
   if (DESTRUCTIVE.has(act) && !armed(button)) return;
   button.disabled = true;
