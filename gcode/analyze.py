@@ -157,7 +157,7 @@ def analyze_text(
         slicer_version=info.version,
         slicer_estimated_time_s=info.estimated_time_s,
         slicer_filament_mm=info.filament_mm,
-        nozzle_diameter_mm=info.nozzle_diameter_mm,
+        nozzle_diameter_mm=info.nozzle_diameter_mm or _nozzle_check_mm(parsed),
         stated_filament_diameter_mm=info.filament_diameter_mm,
         flavor=info.flavor,
         max_extrude_speed_mm_s=geo.max_extrude_speed,
@@ -265,6 +265,13 @@ def _tools(parsed: ParsedGcode) -> tuple[tuple[int, ...], int]:
     if numbers[0] != 0:
         changes += 1
     return tuple(sorted(set(numbers.tolist()) | {0})), changes
+
+
+def _nozzle_check_mm(parsed: ParsedGcode) -> float | None:
+    """Nozzle diameter from Prusa's ``M862.1 P<mm>`` nozzle check, if the file has one."""
+    values = parsed.param("P")[parsed.is_cmd("M", 862.1)]
+    values = values[~np.isnan(values)]
+    return float(values[0]) if len(values) else None
 
 
 def _commands(parsed: ParsedGcode) -> tuple[str, ...]:

@@ -46,6 +46,7 @@ _WORD_RE = re.compile(r"\s*([A-Za-z])\s*([-+]?(?:\d+\.?\d*|\.\d+))?")
 _EXTENDED_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*)(?=\s|=|$)")
 
 _NUMBER_CHARS = frozenset("0123456789.+-")
+_QUOTED_RE = re.compile(r'"[^"]*"')  # quoted string arguments (M862.3 P "MK3S") are skipped
 
 # Commands whose argument is free text (file names, messages): no words after them.
 TEXT_COMMANDS = frozenset({0, 1, 16, 23, 28, 30, 32, 33, 117, 118, 928})
@@ -468,7 +469,7 @@ def parse_line(text: str) -> tuple[list[tuple[str, float | None]], str | None]:
     carries a ``*checksum`` that does not match (XOR of the bytes before ``*``).
     """
     _verify_checksum(text)
-    code = strip_comments(text).strip()
+    code = _QUOTED_RE.sub("", strip_comments(text)).strip()
     if not code:
         return [], None
     match = _EXTENDED_RE.match(code)

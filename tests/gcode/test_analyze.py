@@ -82,6 +82,13 @@ def test_synthetic_file_without_slicer_comments():
     assert a.first_layer_nozzle_temp_c == 200 and a.first_layer_bed_temp_c == 55
 
 
+def test_prusa_printer_checks_state_the_nozzle():
+    text = 'M862.3 P "MK3S" ; printer model check\nM862.1 P0.6 ; nozzle check\nG1 X5 E1\n'
+    a = analyze_text(text)
+    assert a.nozzle_diameter_mm == 0.6
+    assert a.issue_count == 0
+
+
 def test_relative_e_and_retractions_count_filament_once():
     text = "M83\nG1 X10 E5 F600\nG1 E-2\nG1 X20\nG1 E2\nG1 X30 E5\nG1 E-2\n"
     a = analyze_text(text)

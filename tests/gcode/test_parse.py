@@ -40,6 +40,8 @@ CASES = [
     ("G3 X0 Y10 R-5", "G3", {"X": 0, "Y": 10, "R": -5}, None),
     ("G1 X+1 Y1.", "G1", {"X": 1, "Y": 1}, None),
     ("M73 P42 R7", "M73", {"P": 42, "R": 7}, None),
+    ('M862.3 P "MK3S" ; printer model check', "M862.3", {}, None),
+    ("M862.1 P0.4 ; nozzle diameter check", "M862.1", {"P": 0.4}, None),
     ("G1 X1.2.3", None, {}, "malformed number"),
     ("G1 X--1", None, {}, "malformed number"),
     ("X10 Y10", None, {}, "does not start with a command"),
