@@ -48,8 +48,11 @@ def _min_duration(problem: Problem, task: Task) -> int:
     return min(task.job.durations_min[p.model] for p in problem.eligible[task.job.id])
 
 
+WEIGHT_PULL_MIN = 120  # latest start moved earlier per unit of weight above 1
+
+
 def priority_rules(problem: Problem) -> dict[str, PriorityKey]:
-    """Named task orders: earliest due date, weighted slack, release order."""
+    """Named task orders: earliest due date, latest start, weighted latest start."""
 
     def due(task: Task) -> float:
         return math.inf if task.job.due_min is None else task.job.due_min
@@ -57,15 +60,14 @@ def priority_rules(problem: Problem) -> dict[str, PriorityKey]:
     def edd(task: Task) -> tuple:
         return (due(task), -task.job.weight, task.job.release_min, task.id)
 
-    def slack(task: Task) -> tuple:
-        s = due(task) - task.job.release_min - _min_duration(problem, task)
-        return (s / max(task.job.weight, 1), due(task), task.id)
+    def lst(task: Task) -> tuple:
+        return (due(task) - _min_duration(problem, task), -task.job.weight, task.id)
 
-    def release_edd(task: Task) -> tuple:
-        # due date, but jobs released later wait behind the earlier ones of the same day
-        return (task.job.release_min // 1440, due(task), -task.job.weight, task.id)
+    def wlst(task: Task) -> tuple:
+        pull = WEIGHT_PULL_MIN * (task.job.weight - 1)
+        return (due(task) - _min_duration(problem, task) - pull, task.id)
 
-    return {"edd": edd, "slack": slack, "release": release_edd}
+    return {"edd": edd, "lst": lst, "wlst": wlst}
 
 
 def _best_slot(state: FarmState, task: Task, swap_penalty_min: int) -> tuple[str, Slot] | None:
@@ -126,7 +128,18 @@ def list_schedule(
     return make_plan(problem, state.assignments, name)
 
 
-VARIANTS = (("edd", 12), ("edd", 3), ("edd", 30), ("edd", 60))
+# (order, swap penalty in swap_min units), most useful first: big farms run only a few
+VARIANTS = (
+    ("edd", 12),
+    ("wlst", 3),
+    ("edd", 3),
+    ("lst", 3),
+    ("edd", 30),
+    ("wlst", 12),
+    ("lst", 12),
+    ("wlst", 30),
+    ("lst", 30),
+)
 
 
 def greedy_plan(problem: Problem, *, quick: bool = False, passes: int | None = None) -> Plan:

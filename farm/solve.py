@@ -14,7 +14,14 @@ import time
 
 from farm.check import check_plan
 from farm.errors import ScheduleError
-from farm.greedy import Pinned, greedy_plan, list_schedule, priority_rules, require_schedulable
+from farm.greedy import (
+    VARIANTS,
+    Pinned,
+    greedy_plan,
+    list_schedule,
+    priority_rules,
+    require_schedulable,
+)
 from farm.lns import LnsConfig, improve
 from farm.model import Plan, Problem
 
@@ -30,7 +37,7 @@ DETERMINISTIC_PER_S = 0.15
 def _greedy_passes(problem: Problem, time_limit_s: float) -> int:
     """How many greedy orders fit in the time budget (about 1.5 ms per task and pass)."""
     per_pass_s = 0.0015 * len(problem.tasks) + 0.01
-    return max(1, min(4, math.floor(GREEDY_SHARE * time_limit_s / per_pass_s)))
+    return max(1, min(len(VARIANTS), math.floor(GREEDY_SHARE * time_limit_s / per_pass_s)))
 
 
 def repair_hint(problem: Problem, hint: Plan, freeze_before: int | None = None) -> Plan:
