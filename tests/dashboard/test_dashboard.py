@@ -80,6 +80,20 @@ def test_kiosk_link_shows_every_printer_and_hides_the_key(page, farm, artifacts)
     assert page.errors == []
 
 
+def test_search_filters_the_wall_and_escape_clears_it(page, farm):
+    printers = farm.get("/api/printers")["printers"]
+    wanted = printers[1]
+    page.keyboard.press("/")
+    page.keyboard.type(wanted["name"])
+    visible = page.locator(".card:visible")
+    visible.first.wait_for()
+    assert visible.count() == sum(wanted["name"].lower() in p["name"].lower() for p in printers)
+    assert card(page, wanted["id"]).is_visible()
+    page.keyboard.press("Escape")
+    page.locator(".card").nth(len(printers) - 1).wait_for()
+    assert page.locator(".card:visible").count() == len(printers)
+
+
 def test_gantt_has_one_row_per_printer(page, farm):
     printers = farm.get("/api/printers")["printers"]
     page.locator(".gantt-row").first.wait_for()

@@ -86,7 +86,12 @@ function setLive(status) {
 function startViews() {
   const wall = createWall($("wall"), $("wall-count"));
   const gantt = createGantt($("gantt"), $("tooltip"), $("plan-summary"), showPrinter);
-  const queue = createQueue($("queue-body"), $("queue-count"), () => $("show-finished").checked);
+  const queue = createQueue(
+    $("queue-body"),
+    $("queue-count"),
+    () => $("show-finished").checked,
+    () => wall.filter.text,
+  );
   const todo = createTodo($("todo"), $("todo-count"), showPrinter);
   addView(createHeader(wall.filter));
   addView(createDensity($("wall")));

@@ -78,8 +78,11 @@ function rowHtml(job, now) {
     <td class="q-actions">${actions}</td>`;
 }
 
-/** The queue view over a <tbody>; `showFinished()` says whether done/cancelled jobs show. */
-export function createQueue(tbody, countEl, showFinished) {
+/**
+ * The queue view over a <tbody>; `showFinished()` says whether done/cancelled jobs show,
+ * `searchText()` is the header's search (lower case) that also finds jobs.
+ */
+export function createQueue(tbody, countEl, showFinished, searchText) {
   const rows = new Map(); // id -> {tr, html}
 
   function order() {
@@ -101,7 +104,9 @@ export function createQueue(tbody, countEl, showFinished) {
       row.html = html;
     }
     row.tr.dataset.state = job.state;
-    row.tr.hidden = FINISHED.has(job.state) && !showFinished();
+    const text = searchText();
+    const matches = !text || `${job.id} ${job.name} ${job.material} ${job.color}`.toLowerCase().includes(text);
+    row.tr.hidden = !matches || (FINISHED.has(job.state) && !showFinished());
     return row;
   }
 

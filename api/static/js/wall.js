@@ -3,8 +3,8 @@
 
 import { printerButtons } from "./actions.js";
 import { keyed } from "./api.js";
-import { duration, natural, percent, stateWords, temp } from "./format.js";
-import { state } from "./store.js";
+import { clock, duration, natural, percent, stateWords, temp } from "./format.js";
+import { nowMs, state } from "./store.js";
 
 const CARD_HTML = `
   <header class="card-head">
@@ -109,7 +109,8 @@ function updateCard(card, p) {
     card.bar.dataset.progress = c ? String(c.progress) : "";
   });
   const layer = c?.layer != null ? `layer ${c.layer}${c.layers ? `/${c.layers}` : ""}` : "";
-  const detail = c ? [progress, layer, `${duration(c.remaining_s)} left`].filter(Boolean).join(" · ") : "";
+  const left = c?.remaining_s != null ? `${duration(c.remaining_s)} left (${clock(nowMs() + c.remaining_s * 1000)})` : "";
+  const detail = c ? [progress, layer, left].filter(Boolean).join(" · ") : "";
   put(card, "progressText", detail, (v) => (card.progressText.textContent = v));
   put(card, "message", p.message ?? "", (v) => {
     card.message.textContent = v;
