@@ -94,8 +94,18 @@ def seam_index(ring: np.ndarray, mode: SeamPosition, current_xy: np.ndarray) -> 
     """Index of the seam vertex of a ring ((n, 2) float64, mm)."""
     if mode is SeamPosition.NEAREST:
         return int(np.argmin(((ring - current_xy) ** 2).sum(axis=1)))
-    # Rear (and aligned): the vertex furthest back (max y), leftmost among ties.
+    # Rear: the vertex furthest back (max y), leftmost among ties.
     score = ring[:, 1] - 1e-3 * ring[:, 0]
+    if mode is SeamPosition.ALIGNED and len(ring) >= 3:
+        # Aligned: the sharpest corner (the same one on every layer of a prismatic part,
+        # and a corner hides the seam), rear first among equally sharp ones.
+        d_in = ring - np.roll(ring, 1, axis=0)
+        d_out = np.roll(ring, -1, axis=0) - ring
+        cos_turn = (d_in * d_out).sum(axis=1) / np.maximum(
+            np.hypot(*d_in.T) * np.hypot(*d_out.T), 1e-12
+        )
+        sharp = np.round(1.0 - cos_turn, 2)
+        score = sharp * 1e6 + score
     return int(np.argmax(score))
 
 

@@ -44,7 +44,8 @@ def arrange(
                 f"part '{mesh.name}' ({size[0]:.1f} x {size[1]:.1f} x {size[2]:.1f} mm) does "
                 f"not fit the bed ({bed}, {margin_mm:.1f} mm kept for skirt/brim)"
             )
-    corners = _shelf_pack([b[1, :2] - b[0, :2] for b in bounds], usable_x, usable_y, gap_mm, meshes)
+    sizes = [b[1, :2] - b[0, :2] for b in bounds]
+    corners = _shelf_pack(sizes, usable_x, usable_y, gap_mm, meshes, bed)
     extent = np.max(
         [c + (b[1, :2] - b[0, :2]) for c, b in zip(corners, bounds, strict=True)], axis=0
     )
@@ -57,7 +58,12 @@ def arrange(
 
 
 def _shelf_pack(
-    sizes: list[np.ndarray], width: float, depth: float, gap: float, meshes: list[Mesh]
+    sizes: list[np.ndarray],
+    width: float,
+    depth: float,
+    gap: float,
+    meshes: list[Mesh],
+    bed: str,
 ) -> list[np.ndarray]:
     """Lower-left corner of each rectangle ((2,) float64, mm) in a group starting at (0, 0)."""
     order = sorted(range(len(sizes)), key=lambda i: (-sizes[i][1], -sizes[i][0], i))
@@ -71,7 +77,7 @@ def _shelf_pack(
         if y + sy > depth:
             raise PlateError(
                 f"part '{meshes[i].name}' does not fit: the plate is full "
-                f"(bed {width:.1f} x {depth:.1f} mm usable, {len(sizes)} parts)"
+                f"(bed {bed}, {len(sizes)} parts, {gap:g} mm apart)"
             )
         corners[i] = np.array([x, y])
         x += sx + gap

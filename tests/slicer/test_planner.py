@@ -1,0 +1,99 @@
+"""Per-layer planning as seen in the G-code: skirt, brim, first layer, fan, cooling, seams."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from printers.profiles import load_material, load_printer
+from slicer.api import slice_models
+from slicer.settings import SliceSettings
+from tests.slicer.conftest import MODELS
+from tests.slicer.gcode_reader import read, segment_length
+
+
+def _slice(paths: list[Path], *overrides: str, copies: int = 1) -> str:
+    settings = SliceSettings.from_overrides(list(overrides))
+    return slice_models(
+        paths, printer=load_printer(), material=load_material(), settings=settings, copies=copies
+    ).gcode
+
+
+@pytest.fixture(scope="module")
+def small_box(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import trimesh
+
+    path = tmp_path_factory.mktemp("box") / "box.stl"
+    trimesh.creation.box(extents=[8, 8, 2]).export(path)
+    return path
+
+
+def _first_layer_part(prog) -> shapely.Geometry:
+    layer = prog.layers[0]
+    seg = layer.seg_array()[[f == "External perimeter" for f in layer.features]]
+    return shapely.convex_hull(shapely.multipoints(seg.reshape(-1, 2)))
+
+
+def test_skirt_at_its_distance_and_first_layer_slow(small_box: Path) -> None:
+    prog = read(_slice([small_box]))
+    layer = prog.layers[0]
+    skirt = layer.seg_array("Skirt/Brim")
+    assert len(skirt)
+    part = _first_layer_part(prog)
+    d = shapely.distance(part, shapely.points(skirt[:, :2]))
+    # wall centre 0.225 inside the part edge, skirt centre 6 + 0.225 outside it
+    assert d.min() == pytest.approx(6.45, abs=0.1)
+    feeds = [int(c.split("F")[1]) for c in prog.commands if " E" in c and "F" in c]
+    assert feeds  # extrusion feeds appear on their own lines; first layer is 20 mm/s
+    text = _slice([small_box])
+    first = text.split(";LAYER_CHANGE")[1]
+    assert all(int(f) <= 1200 for f in re.findall(r"^G1 F(\d+)$", first, re.M))
+
+
+def test_brim_surrounds_first_layer_only(small_box: Path) -> None:
+    prog = read(_slice([small_box], "brim_width_mm=3", "skirt_loops=0"))
+    brim = prog.layers[0].seg_array("Skirt/Brim")
+    part = _first_layer_part(prog)
+    d = shapely.distance(part, shapely.points(brim[:, :2]))
+    assert d.min() < 0.8 and d.max() < 3.5
+    loops = round(3 / 0.407)
+    assert segment_length(brim).sum() == pytest.approx(loops * 4 * (8 + 3), rel=0.25)
+    assert all("Skirt/Brim" not in layer.features for layer in prog.layers[1:])
+
+
+def test_fan_off_on_first_layer_then_on(small_box: Path) -> None:
+    text = _slice([small_box])
+    layers = text.split(";LAYER_CHANGE")
+    assert "M106" not in layers[0] and "M106" not in layers[1]
+    assert "M106 S255" in layers[2]
+    assert layers[0].index("M107") < layers[0].index("M109")
+
+
+def test_short_layers_are_slowed_down(small_box: Path) -> None:
+    prog = read(_slice([small_box], "min_layer_time_s=20"))
+    text = _slice([small_box], "min_layer_time_s=20")
+    layer_texts = text.split(";LAYER_CHANGE")[2:]
+    for layer, chunk in zip(prog.layers[1:], layer_texts, strict=False):
+        feeds = [int(f) for f in re.findall(r"^G1 F(\d+)$", chunk, re.M)]
+        assert max(feeds) < 50 * 60
+        assert min(feeds) >= 10 * 60  # min_print_speed_mm_s
+        del layer
+
+
+@pytest.mark.parametrize("seam", ["rear", "aligned", "nearest"])
+def test_seam_modes(small_box: Path, seam: str) -> None:
+    prog = read(_slice([small_box], f"seam={seam}"))
+    assert len(prog.layers) == 10
+
+
+def test_two_models_on_one_plate() -> None:
+    prog = read(_slice([MODELS / "xyz_cube_20mm.stl", MODELS / "thin_walls_varying.stl"]))
+    assert len(prog.layers) == 100
+    low = prog.layers[5].seg_array()
+    mids = (low[:, :2] + low[:, 2:]) / 2
+    assert np.ptp(mids[:, 0]) > 20 + 52  # both parts, side by side
+    assert prog.comments["models"].startswith("xyz_cube_20mm.stl, thin_walls_varying.stl")
