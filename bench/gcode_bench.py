@@ -4,7 +4,8 @@ usage: .venv/bin/python bench/gcode_bench.py [--out DIR] [--runs N] [--write]
 
 Slices every model of /work/shared/models with PrusaSlicer and CuraEngine
 (/work/shared/anchors/run_anchor.sh, skipped when DIR already holds the G-code),
-then for each file measures
+and with PrusaSlicer again in a second configuration (PRUSA_VARIANT: limits in the
+file, per-feature accelerations, relative E), then for each file measures
 
 * parser speed: ``gcode.parse.parse`` on the bytes, median of N runs of CPU time,
   in lines per second; and the whole ``gcode.analyze.analyze`` time;
@@ -52,6 +53,45 @@ def slice_models(out: Path) -> list[Path]:
         if not all(t.exists() for t in targets):
             subprocess.run([str(ANCHOR), str(model), str(out)], env=env, check=False)
         files += [t for t in targets if t.exists()]
+    return files
+
+
+# A second PrusaSlicer configuration: limits written into the G-code (M201-M205),
+# per-feature accelerations (M204 P), other jerk and acceleration, relative E.
+PRUSA_VARIANT = {
+    "machine_limits_usage": "emit_to_gcode",
+    "use_relative_e_distances": "1",
+    "layer_gcode": "G92 E0",
+    "machine_max_acceleration_extruding": "1500,1500",
+    "machine_max_acceleration_travel": "2000,2000",
+    "machine_max_acceleration_x": "2000,2000",
+    "machine_max_acceleration_y": "2000,2000",
+    "machine_max_jerk_x": "8,8",
+    "machine_max_jerk_y": "8,8",
+    "perimeter_acceleration": "800",
+    "infill_acceleration": "1500",
+    "first_layer_acceleration": "600",
+    "default_acceleration": "1000",
+    "bridge_acceleration": "700",
+}
+
+
+def slice_prusa_variant(out: Path) -> list[Path]:
+    """PrusaSlicer G-code of every shared model with PRUSA_VARIANT settings (NAME.prusa_m204)."""
+    ini = out / "prusa_m204.ini"
+    lines = (SHARED / "anchors" / "prusa_anchor.ini").read_text().splitlines()
+    kept = [line for line in lines if line.split("=")[0].strip() not in PRUSA_VARIANT]
+    ini.write_text("\n".join(kept + [f"{k} = {v}" for k, v in PRUSA_VARIANT.items()]) + "\n")
+    files = []
+    for model in sorted(MODELS.glob("*.stl")):
+        target = out / f"{model.stem}.prusa_m204.gcode"
+        if not target.exists():
+            command = ["prusa-slicer", "--export-gcode", "--load", str(ini), "--loglevel", "1"]
+            subprocess.run(
+                [*command, "-o", str(target), str(model)], check=False, capture_output=True
+            )
+        if target.exists():
+            files.append(target)
     return files
 
 
@@ -104,7 +144,9 @@ def report(rows: list[dict], runs: int) -> str:
         f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load:.1f} on 2 cores).",
         "",
         "Estimator: ender3 profile (the anchor settings' kinematics: accel 500 mm/s², jerk 10,",
-        "max feed XY 500); error is ours against the slicer's own figure.",
+        "max feed XY 500); error is ours against the slicer's own figure. `*.prusa_m204.gcode`:",
+        "PrusaSlicer with other limits written into the file as M201-M205, per-feature",
+        "`M204 P` accelerations (600-1500 mm/s²), jerk 8 and relative E (see PRUSA_VARIANT).",
         "",
         "| file | slicer | slicer estimate | ours | error |",
         "| --- | --- | --- | --- | --- |",
@@ -160,7 +202,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args()
-    files = slice_models(args.out)
+    files = slice_models(args.out) + slice_prusa_variant(args.out)
     if not files:
         print("no G-code to measure (are the anchor slicers installed?)", file=sys.stderr)
         return 1
