@@ -10,7 +10,7 @@ import shapely
 
 from printers.profiles import load_printer
 from slicer.mesh import load_mesh
-from tests.slicer.conftest import MODELS, PRUSA, sliced
+from tests.slicer.conftest import MODELS, PRUSA, SHARED_MODELS, sliced
 from tests.slicer.gcode_reader import parse_duration_s, read, segment_length
 
 W = 0.45
@@ -177,3 +177,25 @@ def test_thin_walls_all_printed() -> None:
     assert len(shapely.get_parts(walls)) == 11
     assert len(x) > 0
     assert segment_length(seg).sum() > 11 * 10 - 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (SHARED_MODELS / "3dbenchy.stl").exists(), reason="shared 3DBenchy model not present"
+)
+def test_benchy_matches_prusaslicer_totals() -> None:
+    from printers.profiles import load_material
+    from slicer.api import slice_models
+
+    result = slice_models(
+        [SHARED_MODELS / "3dbenchy.stl"], printer=load_printer(), material=load_material()
+    )
+    prog = read(result.gcode)
+    prusa_mm, prusa_s = PRUSA["3dbenchy"]
+    assert abs(len(prog.layers) - 240) <= 1
+    assert abs(result.filament_mm / prusa_mm - 1) <= 0.10
+    if result.estimated_time_s > 0:  # the estimator is present
+        assert abs(result.estimated_time_s / prusa_s - 1) <= 0.15
+    assert (prog.xy_min >= 0).all() and (prog.xy_max <= 220).all()
+    lo, hi = np.array(result.bbox_mm)
+    assert hi - lo == pytest.approx([60.0, 31.0, 48.0], abs=0.1)
