@@ -166,7 +166,7 @@ def analyze_text(
         tool_changes=changes,
         tools=tools,
         commands=_commands(parsed),
-        extended_commands=tuple(sorted({name for _, name in parsed.extended})),
+        extended_commands=tuple(sorted({name for _, name, _ in parsed.extended})),
         has_m73=has_m73(text),
         thumbnails=tuple((t.width, t.height, t.format) for t in extract_thumbnails(text)),
         printer=printer.name,

@@ -13,7 +13,8 @@ cruise, decelerate) gives its duration.  Planner synchronisation points (dwell,
 ``M400``, homing, ``G92`` of XYZ) bring the machine to a stop.
 
 Limits come from the printer profile and are overridden by ``M201``, ``M203``,
-``M204`` and ``M205`` in the file from the line where they appear.
+``M204`` and ``M205`` (and Klipper's ``SET_VELOCITY_LIMIT``) in the file from the
+line where they appear.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gcode.motion import Moves, ffill, resolve_moves
-from gcode.parse import ParsedGcode, parse
+from gcode.parse import ParsedGcode, named_arguments, parse
 from printers.profiles import MachineLimits
 
 MINIMUM_PLANNER_SPEED_MM_S = 0.05
@@ -111,6 +112,29 @@ _LIMIT_WORDS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
 )
 
 
+def _klipper_limits(args: str, limits: MachineLimits) -> dict[str, float]:
+    """Limits set by Klipper's ``SET_VELOCITY_LIMIT`` (VELOCITY, ACCEL, SQUARE_CORNER_VELOCITY).
+
+    Klipper's square corner velocity is junction deviation with
+    ``jd = scv**2 * (sqrt(2) - 1) / accel``.
+    """
+    out: dict[str, float] = {}
+    try:
+        values = {k: float(v) for k, v in named_arguments(args).items()}
+    except ValueError:
+        return out
+    if values.get("VELOCITY", 0) > 0:
+        out["max_feedrate_x_mm_s"] = out["max_feedrate_y_mm_s"] = values["VELOCITY"]
+    accel = values.get("ACCEL", 0)
+    if accel > 0:
+        out["accel_print_mm_s2"] = out["accel_travel_mm_s2"] = accel
+    scv = values.get("SQUARE_CORNER_VELOCITY")
+    if scv is not None and scv >= 0:
+        reference = accel if accel > 0 else limits.accel_print_mm_s2
+        out["junction_deviation_mm"] = max(scv**2 * (2**0.5 - 1) / reference, 1e-6)
+    return out
+
+
 def _limits_per_row(parsed: ParsedGcode, limits: MachineLimits) -> dict[str, np.ndarray]:
     """Each limit as a (n_lines,) float64 column: profile value, then M20x overrides."""
     is_m = parsed.cmd_letter == ord("M")
@@ -123,6 +147,10 @@ def _limits_per_row(parsed: ParsedGcode, limits: MachineLimits) -> dict[str, np.
         for name in names:
             column = updates.setdefault(name, np.full(parsed.n_lines, np.nan))
             np.copyto(column, value, where=~np.isnan(value))
+    for row, name, args in parsed.extended:
+        if name == "SET_VELOCITY_LIMIT":
+            for field, value in _klipper_limits(args, limits).items():
+                updates.setdefault(field, np.full(parsed.n_lines, np.nan))[row] = value
     out: dict[str, np.ndarray] = {}
     for name in MachineLimits.model_fields:
         initial = getattr(limits, name)

@@ -73,7 +73,8 @@ class ParsedGcode:
     params     : letter -> (n_lines,) float64, the word's value in file units; NaN where absent
     flags      : letter -> (k,) int64, sorted 0-based line indices where the letter stands
                  without a value (``G28 X``)
-    extended   : (0-based line, name) of Klipper-style named commands (``PRINT_START``)
+    extended   : (0-based line, NAME, arguments) of Klipper-style named commands
+                 (``SET_VELOCITY_LIMIT ACCEL=3000`` -> (k, "SET_VELOCITY_LIMIT", "ACCEL=3000"))
     issues     : malformed lines, reported and otherwise skipped
     first_line : 0-based line number of row 0 in the whole file (for ``iter_parse`` blocks)
     """
@@ -83,7 +84,7 @@ class ParsedGcode:
     cmd_number: np.ndarray
     params: Mapping[str, np.ndarray]
     flags: Mapping[str, np.ndarray] = field(default_factory=dict)
-    extended: tuple[tuple[int, str], ...] = ()
+    extended: tuple[tuple[int, str, str], ...] = ()
     issues: tuple[ParseIssue, ...] = ()
     first_line: int = 0
 
@@ -162,7 +163,9 @@ def concat(parts: list[ParsedGcode]) -> ParsedGcode:
         params=params,
         flags=flags,
         extended=tuple(
-            (row + offset[k], name) for k, p in enumerate(parts) for row, name in p.extended
+            (row + offset[k], name, args)
+            for k, p in enumerate(parts)
+            for row, name, args in p.extended
         ),
         issues=tuple(issue for p in parts for issue in p.issues),
         first_line=parts[0].first_line,
@@ -283,7 +286,7 @@ def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
         values[with_value] = read_numbers(raw, boundary[at] + 1, int_end, frac_end)
     fast = _Words(word_row.astype(np.int64), raw[boundary[letter_idx]] & 0xDF, values)
     issues: list[ParseIssue] = []
-    extended: list[tuple[int, str]] = []
+    extended: list[tuple[int, str, str]] = []
     if slow.any():
         fast = _merge(fast, _slow_lines(buf, np.flatnonzero(slow), first_line, issues, extended))
     return _rows(fast, n_lines, first_line, issues, extended)
@@ -356,7 +359,7 @@ def _rows(
     n_lines: int,
     first_line: int,
     issues: list[ParseIssue],
-    extended: list[tuple[int, str]],
+    extended: list[tuple[int, str, str]],
 ) -> ParsedGcode:
     """Turn flat words into per-line command and parameter columns."""
     words = _drop_bad_numbers(words, first_line, issues)
@@ -380,7 +383,7 @@ def _rows(
         cmd_number=cmd_number,
         params=params,
         flags=flags,
-        extended=tuple(sorted(extended)),
+        extended=tuple(extended),
         issues=tuple(issues),
         first_line=first_line,
     )
@@ -404,7 +407,7 @@ def _slow_lines(
     rows: np.ndarray,
     first_line: int,
     issues: list[ParseIssue],
-    extended: list[tuple[int, str]],
+    extended: list[tuple[int, str, str]],
 ) -> _Words:
     """Parse the given 0-based rows one by one in Python."""
     lines = buf.split(b"\n")
@@ -419,7 +422,8 @@ def _slow_lines(
             issues.append(ParseIssue(first_line + row + 1, str(exc)))
             continue
         if name is not None:
-            extended.append((row, name))
+            code = strip_comments(text).strip()
+            extended.append((row, name, code[len(name) :].strip()))
             continue
         for letter, value in words:
             out_line.append(row)
@@ -430,6 +434,16 @@ def _slow_lines(
         np.asarray(out_letter, np.uint8),
         np.asarray(out_value, np.float64),
     )
+
+
+def named_arguments(args: str) -> dict[str, str]:
+    """``KEY=VALUE`` arguments of a named command, keys upper-case (``ACCEL=3000``)."""
+    out: dict[str, str] = {}
+    for part in args.split():
+        key, sep, value = part.partition("=")
+        if sep:
+            out[key.upper()] = value
+    return out
 
 
 def strip_comments(text: str) -> str:

@@ -132,3 +132,15 @@ def test_time_lies_between_cruising_and_stopping_at_every_corner(path, junction_
     stop_and_go = np.where(d >= speed**2 / accel, d / speed + speed / accel, 2 * np.sqrt(d / accel))
     assert cruise.sum() - 1e-9 <= est.total_s <= stop_and_go.sum() + 1e-9
     assert np.all(np.diff(est.line_elapsed_s) >= 0)
+
+
+def test_klipper_set_velocity_limit():
+    slow = estimate("SET_VELOCITY_LIMIT ACCEL=100\nG1 X100 F3000\n", LIMITS).total_s
+    assert slow == pytest.approx(trapezoid_s(100, 10, 50, 100))
+    capped = estimate("SET_VELOCITY_LIMIT VELOCITY=20\nG1 X100 F3000\n", LIMITS).total_s
+    assert capped == pytest.approx(trapezoid_s(100, 10, 20, 500))
+    # square corner velocity switches to junction deviation: corners get slower than jerk
+    square = "G1 X20 F3000\nG1 Y20\nG1 X0\nG1 Y0\n" * 3
+    jerk = estimate(square, LIMITS).total_s
+    scv = estimate("SET_VELOCITY_LIMIT SQUARE_CORNER_VELOCITY=1\n" + square, LIMITS).total_s
+    assert scv > jerk

@@ -84,7 +84,10 @@ def test_bare_letters_are_flags():
 
 def test_klipper_named_commands_are_kept_apart():
     parsed = parse("PRINT_START BED=60 EXTRUDER=210\nG1 X1\nEXCLUDE_OBJECT_START NAME=a\n")
-    assert parsed.extended == ((0, "PRINT_START"), (2, "EXCLUDE_OBJECT_START"))
+    assert parsed.extended == (
+        (0, "PRINT_START", "BED=60 EXTRUDER=210"),
+        (2, "EXCLUDE_OBJECT_START", "NAME=a"),
+    )
     assert parsed.issues == ()
     assert parsed.cmd_letter.tolist() == [0, ord("G"), 0]
 
@@ -204,7 +207,7 @@ def test_block_boundaries_do_not_matter(prusa_text, monkeypatch):
         np.testing.assert_array_equal(pieces.params[letter], whole.params[letter])
     text = "G28 X\n" * 3000 + "PRINT_START\nG1 X1.2.3\n"
     a, b = parse(text), module.parse(text)
-    assert b.extended == ((3000, "PRINT_START"),)
+    assert b.extended == ((3000, "PRINT_START", ""),)
     assert [i.line for i in b.issues] == [3002]
     np.testing.assert_array_equal(b.flags["X"], np.arange(3000))
     assert a.n_lines == b.n_lines
