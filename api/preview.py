@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from html import escape
 from pathlib import Path
@@ -10,6 +11,7 @@ log = logging.getLogger(__name__)
 SIZE_PX = 200
 
 
+@functools.lru_cache(maxsize=256)
 def svg_preview(path: Path | None, name: str, source: str = "stl") -> str:
     """An SVG of the mesh's top-view silhouette (a labelled box when it cannot be drawn)."""
     body = ""

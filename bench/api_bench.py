@@ -4,7 +4,8 @@ Starts ``slicefarm serve`` with N virtual printers (real ptys, sped-up motion), 
 print per printer, waits until they all stream, then sends GET /api/printers (and a few other
 status routes) from C concurrent clients for D seconds.
 
-    .venv/bin/python bench/api_bench.py [--printers 20] [--clients 4] [--seconds 5] [--write]
+    .venv/bin/python bench/api_bench.py [--printers 20] [--clients 4] [--seconds 5]
+        [--mode both|external|in-process] [--write]
 
 ``--write`` replaces the "Farm service API" section of bench/RESULTS.md.
 """
@@ -35,16 +36,27 @@ SECTION = "## Farm service API (bench/api_bench.py)"
 PROFILES = ("ender3", "prusa_mk3s", "voron24_300")
 
 
-def farm_toml(printers: int, speed: float) -> str:
+def farm_toml(ports: list[str], speed: float) -> str:
+    """A farm of printers on ``ports`` (``virtual`` ones run inside the service)."""
     head = 'name = "bench farm"\n[operators]\nalways_present = true\noperators = 50\n'
     head += "[scheduling]\ntime_limit_s = 2\n"
     body = ""
-    for index in range(printers):
+    for index, port in enumerate(ports):
+        profiles = PROFILES if port == "virtual" else PROFILES[:2]  # external ones at 115200
         body += (
-            f'[[printers]]\nid = "P{index + 1}"\nprofile = "{PROFILES[index % 3]}"\n'
-            f'port = "virtual"\nmaterial = "PLA"\ncolor = "black"\nvirtual_speed = {speed}\n'
+            f'[[printers]]\nid = "P{index + 1}"\nprofile = "{profiles[index % len(profiles)]}"\n'
+            f'port = "{port}"\nmaterial = "PLA"\ncolor = "black"\nvirtual_speed = {speed}\n'
         )
     return head + body
+
+
+def external_printers(count: int, speed: float) -> tuple[subprocess.Popen, list[str]]:
+    """``slicefarm virtual-printer`` in its own process: the ptys look like USB printers."""
+    command = [str(SLICEFARM), "virtual-printer", "--count", str(count), "--speed", str(speed)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert process.stdout is not None
+    ports = [process.stdout.readline().split()[-1] for _ in range(count)]
+    return process, ports
 
 
 def free_port() -> int:
@@ -90,9 +102,13 @@ def hammer(url: str, key: str, path: str, clients: int, seconds: float) -> list[
     return latencies
 
 
-def run(args: argparse.Namespace) -> list[tuple[str, float, float, float]]:
+def run(args: argparse.Namespace, external: bool) -> list[tuple[str, float, float, float]]:
     tmp = Path(tempfile.mkdtemp(prefix="api_bench_"))
-    (tmp / "farm.toml").write_text(farm_toml(args.printers, args.speed), encoding="utf-8")
+    printers = None
+    ports = ["virtual"] * args.printers
+    if external:
+        printers, ports = external_printers(args.printers, args.speed)
+    (tmp / "farm.toml").write_text(farm_toml(ports, args.speed), encoding="utf-8")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [str(SLICEFARM), "serve", "--config", str(tmp / "farm.toml")]
@@ -141,27 +157,41 @@ def run(args: argparse.Namespace) -> list[tuple[str, float, float, float]]:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
+        if printers is not None:
+            os.killpg(printers.pid, signal.SIGTERM)
+            printers.wait(timeout=30)
 
 
-def markdown(rows: list[tuple[str, float, float, float]], args: argparse.Namespace) -> str:
+MODE_TEXT = {
+    True: "virtual printers in their own process (`slicefarm virtual-printer`), as USB printers",
+    False: 'virtual printers inside the service process (`port = "virtual"`, the demo\'s way)',
+}
+
+
+def markdown(results: list[tuple[bool, list]], args: argparse.Namespace) -> str:
     command = (
         f".venv/bin/python bench/api_bench.py --printers {args.printers} "
-        f"--clients {args.clients} --seconds {args.seconds:g} --runs {args.runs} --write"
+        f"--clients {args.clients} --seconds {args.seconds:g} --runs {args.runs} "
+        f"--mode {args.mode} --write"
     )
     lines = [
         SECTION,
         "",
-        f"`{command}` — {args.printers} virtual printers streaming the sample cube on ptys "
-        f"(motion x{args.speed:g}) inside the service process, {args.clients} concurrent "
-        f"keep-alive clients, median of {args.runs} runs of {args.seconds:g} s per route; "
-        f"{platform.machine()}, "
-        f"{os.cpu_count()} cores shared with other work. "
-        "Target: p99 < 50 ms for GET /api/printers.",
-        "",
-        "| route | requests/s | p50 ms | p99 ms |",
-        "| --- | ---: | ---: | ---: |",
+        f"`{command}` — {args.printers} printers streaming the sample cube over ptys "
+        f"(motion x{args.speed:g}), {args.clients} concurrent keep-alive clients, median of "
+        f"{args.runs} runs of {args.seconds:g} s per route; {platform.machine()}, "
+        f"{os.cpu_count()} cores shared with other work (load average {os.getloadavg()[0]:.0f} "
+        "at the end). Target: p99 < 50 ms for GET /api/printers.",
     ]
-    lines += [f"| GET {p} | {rps:.0f} | {p50:.1f} | {p99:.1f} |" for p, rps, p50, p99 in rows]
+    for external, rows in results:
+        lines += [
+            "",
+            f"{MODE_TEXT[external]}:",
+            "",
+            "| route | requests/s | p50 ms | p99 ms |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        lines += [f"| GET {p} | {rps:.0f} | {p50:.1f} | {p99:.1f} |" for p, rps, p50, p99 in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -179,10 +209,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3, help="median of this many runs")
     parser.add_argument("--speed", type=float, default=2.0, help="virtual printers' motion factor")
+    parser.add_argument(
+        "--mode",
+        choices=("both", "external", "in-process"),
+        default="both",
+        help="virtual printers in their own process (as real printers), in the service, or both",
+    )
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args()
-    rows = run(args)
-    text = markdown(rows, args)
+    modes = {"both": (True, False), "external": (True,), "in-process": (False,)}[args.mode]
+    results = [(external, run(args, external)) for external in modes]
+    text = markdown(results, args)
     print(text)
     if args.write:
         write_section(text)

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from farm.config import FarmConfig
-from farm.db import PLANNABLE, Database, JobRow
+from farm.db import Database, JobRow
 from farm.dispatcher import Dispatcher
 from farm.events import EventBus, EventType
 from farm.keys import KeyChecker
 from farm.planning import FarmPlan, FarmSnapshot, minute_floor, plan_view, shifts_view
-from farm.queue import JobQueue, NewJob, QueueError, SliceInfo, iso, job_to_dict
+from farm.queue import JobQueue, NewJob, SliceInfo, iso, job_to_dict
 from farm.service_printers import FarmPrinter, FarmPrinterState
 from farm.service_run import PrintRunner
 from farm.service_slicing import (
@@ -292,6 +292,3 @@ class FarmService:
     def utilisation(self) -> float:
         printing = sum(p.state() is FarmPrinterState.PRINTING for p in self.printers.values())
         return printing / len(self.printers)
-
-
-__all__ = ["PLANNABLE", "FarmService", "QueueError", "ServiceError", "UploadError"]

@@ -13,7 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from farm.db import PLANNABLE, PrintState
+from farm.db import PLANNABLE
 from farm.queue import QueueError
 from farm.service_printers import CurrentPrint, FarmPrinter, FarmPrinterState
 from printers.connection import PrinterConnection
@@ -302,6 +302,3 @@ class PrintRunner:
         if printer.host_state() in ERROR_HOST_STATES or printer.connection is None:
             await self._disconnect(printer)
             await self._connect(printer)
-
-
-__all__ = ["ActionError", "PrintRunner", "PrintState"]
