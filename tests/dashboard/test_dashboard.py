@@ -177,6 +177,29 @@ def test_upload_goes_to_queue_then_prints_with_moving_progress(page, farm, artif
     assert page.errors == []
 
 
+def test_a_queue_row_opens_its_prints_and_gives_the_gcode(page, farm, artifacts, tmp_path):
+    rows = page.locator("#queue-body tr[data-job]:not(.job-detail)", has_text=UPLOAD_NAME)
+    if rows.count() == 0:
+        pytest.skip("the upload test did not queue a job")
+    job_id = rows.first.get_attribute("data-job")
+    job = farm.get(f"/api/jobs/{job_id}")
+    rows.first.locator(".job-name").click()
+    detail = page.locator(f'#queue-body tr.job-detail[data-job="{job_id}"]')
+    detail.wait_for()
+    for print_ in job["prints"]:
+        assert detail.locator(f'tr[data-print="{print_["id"]}"]').count() == 1
+    page.screenshot(path=str(artifacts / "dashboard-job-detail.png"), full_page=True)
+    model = next(iter(job["estimates"]))
+    with page.expect_download() as download:
+        detail.locator(f'button[data-gcode="{job_id}"][data-model="{model}"]').click()
+    saved = tmp_path / "part.gcode"
+    download.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8", errors="replace")
+    assert any(line.startswith(("G1 ", "G0 ")) for line in text.splitlines())
+    rows.first.locator(".job-name").click()
+    detail.wait_for(state="detached")
+
+
 def test_pause_and_resume_buttons_change_the_printer_state(page, farm, artifacts):
     busy = printing_card(page, UPLOAD_NAME)
     if busy.count() == 0:

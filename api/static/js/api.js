@@ -27,7 +27,8 @@ function detailWords(body, status) {
   return `the farm service answered ${status}`;
 }
 
-async function request(method, path, { json, form } = {}) {
+/** fetch with the key; a failed answer becomes an ApiError with the server's words. */
+async function send(method, path, { json, form } = {}) {
   const headers = { "X-Api-Key": loadKey() ?? "" };
   let body;
   if (json !== undefined) {
@@ -42,20 +43,19 @@ async function request(method, path, { json, form } = {}) {
   } catch {
     throw new ApiError(0, "cannot reach the farm service");
   }
-  const text = await response.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
   if (!response.ok) {
+    const parsed = await response.json().catch(() => null);
     const words = response.status === 401 || response.status === 403
       ? "the farm service refused this API key"
       : detailWords(parsed, response.status);
     throw new ApiError(response.status, words);
   }
-  return parsed;
+  return response;
+}
+
+async function request(method, path, options) {
+  const text = await (await send(method, path, options)).text();
+  return text ? JSON.parse(text) : null;
 }
 
 export const api = {
@@ -70,6 +70,9 @@ export const api = {
   cancelJob: (jobId) => request("DELETE", `/api/jobs/${encodeURIComponent(jobId)}`),
   retryJob: (jobId) => request("POST", `/api/jobs/${encodeURIComponent(jobId)}/retry`),
   upload: (form) => request("POST", "/api/jobs", { form }),
+  gcode: (jobId, printerModel) =>
+    send("GET", `/api/jobs/${encodeURIComponent(jobId)}/gcode?printer_model=${encodeURIComponent(printerModel)}`)
+      .then((r) => r.blob()),
 };
 
 /** A URL the browser can load without headers (EventSource, <img>): adds ?key=. */

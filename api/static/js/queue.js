@@ -4,6 +4,7 @@
 import { actionButton } from "./actions.js";
 import { keyed } from "./api.js";
 import { cssColor, duration, esc, relative, stateWords, when } from "./format.js";
+import { detailHtml, downloadGcode } from "./jobdetail.js";
 import { nowMs, state } from "./store.js";
 
 const FINISHED = new Set(["done", "cancelled"]);
@@ -83,7 +84,24 @@ function rowHtml(job, now) {
  * `searchText()` is the header's search (lower case) that also finds jobs.
  */
 export function createQueue(tbody, countEl, showFinished, searchText) {
-  const rows = new Map(); // id -> {tr, html}
+  const rows = new Map(); // id -> {tr, html, detail: <tr> of the opened job or null}
+  const opened = new Set(); // ids of the jobs whose prints show
+
+  tbody.addEventListener("click", (event) => {
+    const gcode = event.target.closest("button[data-gcode]");
+    if (gcode) {
+      downloadGcode(gcode.dataset.gcode, gcode.dataset.model);
+      return;
+    }
+    if (event.target.closest("button, a, input")) return;
+    const tr = event.target.closest("tr[data-job]");
+    if (!tr || tr.classList.contains("job-detail")) return;
+    const id = tr.dataset.job;
+    if (opened.has(id)) opened.delete(id);
+    else opened.add(id);
+    const job = state.jobs.get(id);
+    if (job) update(job, nowMs());
+  });
 
   function order() {
     return [...state.jobs.values()].sort((a, b) =>
@@ -107,7 +125,31 @@ export function createQueue(tbody, countEl, showFinished, searchText) {
     const text = searchText();
     const matches = !text || `${job.id} ${job.name} ${job.material} ${job.color}`.toLowerCase().includes(text);
     row.tr.hidden = !matches || (FINISHED.has(job.state) && !showFinished());
+    placeDetail(row, job, now);
     return row;
+  }
+
+  function placeDetail(row, job, now) {
+    const open = opened.has(job.id) && !row.tr.hidden;
+    row.tr.classList.toggle("open", open);
+    if (!open) {
+      row.detail?.remove();
+      row.detail = null;
+      row.detailHtml = "";
+      return;
+    }
+    if (!row.detail) {
+      row.detail = document.createElement("tr");
+      row.detail.className = "job-detail";
+      row.detail.dataset.job = job.id;
+      row.detail.innerHTML = `<td colspan="7"></td>`;
+    }
+    const html = detailHtml(job, now);
+    if (row.detailHtml !== html) {
+      row.detail.firstChild.innerHTML = html;
+      row.detailHtml = html;
+    }
+    if (row.tr.nextSibling !== row.detail) row.tr.after(row.detail);
   }
 
   function render(changes) {
@@ -115,7 +157,11 @@ export function createQueue(tbody, countEl, showFinished, searchText) {
     const fresh = [...changes.jobs].some((id) => !rows.has(id));
     if (changes.all || fresh) {
       const fragment = document.createDocumentFragment();
-      for (const job of order()) fragment.append(update(job, now).tr);
+      for (const job of order()) {
+        const row = update(job, now);
+        fragment.append(row.tr);
+        if (row.detail) fragment.append(row.detail);
+      }
       for (const id of rows.keys()) if (!state.jobs.has(id)) rows.delete(id);
       tbody.replaceChildren(fragment);
     } else {
