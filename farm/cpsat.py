@@ -118,6 +118,7 @@ class _Builder:
     def build(self) -> FarmModel:
         for task in self.w.tasks:
             self._task(task)
+        self._copy_order()
         for anchor in self.w.anchors.values():
             self._anchor(anchor)
         for printer in self.w.printers:
@@ -160,6 +161,16 @@ class _Builder:
         self.m.add_exactly_one(presence.values())
         end = s + sum(dur * lit for lit, dur in durations)
         self.vars[task.id] = _TaskVars(s, d, u, presence, end)
+
+    def _copy_order(self) -> None:
+        """Copies of a job are interchangeable: the free ones start in copy order."""
+        copies: dict[str, list[Task]] = {}
+        for task in self.w.tasks:
+            copies.setdefault(task.job.id, []).append(task)
+        for same in copies.values():
+            same.sort(key=lambda t: t.copy)
+            for a, b in itertools.pairwise(same):
+                self.m.add(self.vars[a.id].start <= self.vars[b.id].start)
 
     def _anchor(self, anchor: Assignment) -> None:
         s = self.m.new_constant(anchor.start_min)

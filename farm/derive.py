@@ -8,6 +8,7 @@ filament left by the previous print.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from farm.model import (
     ActionKind,
@@ -116,6 +117,28 @@ def _idle_wait_min(
                 idle += (u - prev_end) - covered_min(problem.shifts, prev_end, u)
             prev_end = a.end_min
     return idle
+
+
+def canonical_copies(
+    problem: Problem, assignments: Iterable[Assignment], keep: frozenset[str] = frozenset()
+) -> list[Assignment]:
+    """The same schedule with each job's copies renumbered in start order.
+
+    Copies of a job are interchangeable, so this changes no figure; it lets a model break
+    the symmetry with ``start(#k) <= start(#k+1)``.  Tasks in ``keep`` keep their ids.
+    """
+    by_job: dict[str, list[Assignment]] = {}
+    out = []
+    for a in assignments:
+        if a.task_id in keep:
+            out.append(a)
+        else:
+            by_job.setdefault(problem.task_by_id[a.task_id].job.id, []).append(a)
+    for copies in by_job.values():
+        ids = sorted((a.task_id for a in copies), key=lambda t: problem.task_by_id[t].copy)
+        ordered = sorted(copies, key=lambda a: (a.start_min, a.printer_id))
+        out += [replace(a, task_id=tid) for tid, a in zip(ids, ordered, strict=True)]
+    return out
 
 
 def make_plan(problem: Problem, assignments: Iterable[Assignment], solver: str) -> Plan:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from farm.cpsat import SolveResult, Window, add_hint, build_model, solve_model
-from farm.derive import by_printer, make_plan
+from farm.derive import by_printer, canonical_copies, make_plan
 from farm.model import Assignment, Plan, PrinterState, Problem
 from farm.shifts import capacity_profile
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DAY_MIN = 1440
 MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
+SUB_WALL_MAX_S = 3.0  # a sub-solve never takes longer than this (wall clock)
 
 
 @dataclass
@@ -63,7 +64,9 @@ class Lns:
         self.frozen = frozen
         self.cfg = config
         self.rng = random.Random(config.seed)
-        self.best = incumbent
+        self.best = make_plan(
+            problem, canonical_copies(problem, incumbent.assignments, frozen), incumbent.solver
+        )
         self.capacity = capacity_profile(problem.shifts, problem.horizon_end_min)
         self.compatible = _compatible_printers(problem)
         self.target = config.target_free_tasks
@@ -265,7 +268,8 @@ class Lns:
             return None
         moved = {a.task_id for a in result.assignments}
         merged = [a for a in self.best.assignments if a.task_id not in moved]
-        return make_plan(self.p, merged + result.assignments, self.best.solver)
+        merged = canonical_copies(self.p, merged + result.assignments, self.frozen)
+        return make_plan(self.p, merged, self.best.solver)
 
 
 def _solve_one(fm, deterministic_limit: float, wall_s: float, seed: int) -> SolveResult:
@@ -304,7 +308,8 @@ def improve(
                 log.info("lns: wall-clock limit reached after %d moves", lns.iterations)
                 break
             limit = min(config.sub_deterministic_limit, budget - used)
-            used += lns.round(pool, limit, wall_left) + MODEL_CHARGE * config.workers
+            sub_wall_s = min(wall_left, SUB_WALL_MAX_S)
+            used += lns.round(pool, limit, sub_wall_s) + MODEL_CHARGE * config.workers
     log.info(
         "lns: %d moves, %d improvements, objective %s -> %s",
         lns.iterations,

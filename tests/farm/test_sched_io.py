@@ -75,7 +75,7 @@ def test_baselines_are_valid(name):
     assert greedy.weighted_tardiness_min <= fifo.weighted_tardiness_min
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(shift=st.integers(-30, 30), printer_index=st.integers(0, 9), task_index=st.integers(0, 40))
 def test_check_plan_catches_moved_prints(shift, printer_index, task_index):
     """Moving a print of a valid plan either keeps it valid or check_plan says why."""

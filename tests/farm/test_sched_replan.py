@@ -39,7 +39,7 @@ def test_replan_after_failure_new_job_and_printer_down():
     later = printer_down(later, failed.printer_id, 0, 1440)
     rush = replace(problem.jobs[0], id="RUSH1", quantity=2, weight=5, release_min=0, due_min=600)
     later = add_jobs(later, [rush])
-    new = assert_valid(later, replan(later, hint, time_limit_s=4, workers=2, seed=0))
+    new = assert_valid(later, replan(later, hint, time_limit_s=3, workers=2, seed=0))
     ids = {a.task_id for a in new.assignments}
     assert {"RUSH1#0", "RUSH1#1"} <= ids
     assert not any(
