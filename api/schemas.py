@@ -13,7 +13,7 @@ class _Public(BaseModel):
 
 
 class Estimate(_Public):
-    duration_s: float
+    duration_s: int
     filament_g: float
 
 
