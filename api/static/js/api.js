@@ -58,6 +58,32 @@ async function request(method, path, options) {
   return text ? JSON.parse(text) : null;
 }
 
+/**
+ * POST a multipart form with upload progress (fetch has none): `onProgress(fraction)` while
+ * the bytes go out; resolves to the parsed answer, rejects with an ApiError.
+ */
+function postWithProgress(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("X-Api-Key", loadKey() ?? "");
+    xhr.upload.addEventListener("progress", (e) => e.lengthComputable && onProgress(e.loaded / e.total));
+    xhr.addEventListener("error", () => reject(new ApiError(0, "cannot reach the farm service")));
+    xhr.addEventListener("load", () => {
+      let parsed = null;
+      try {
+        parsed = JSON.parse(xhr.responseText);
+      } catch {
+        parsed = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(parsed);
+      else if (xhr.status === 401 || xhr.status === 403) reject(new ApiError(xhr.status, "the farm service refused this API key"));
+      else reject(new ApiError(xhr.status, detailWords(parsed, xhr.status)));
+    });
+    xhr.send(form);
+  });
+}
+
 export const api = {
   farm: () => request("GET", "/api/farm"),
   printers: () => request("GET", "/api/printers").then((r) => r.printers),
@@ -69,7 +95,7 @@ export const api = {
     }),
   cancelJob: (jobId) => request("DELETE", `/api/jobs/${encodeURIComponent(jobId)}`),
   retryJob: (jobId) => request("POST", `/api/jobs/${encodeURIComponent(jobId)}/retry`),
-  upload: (form) => request("POST", "/api/jobs", { form }),
+  upload: (form, onProgress = () => {}) => postWithProgress("/api/jobs", form, onProgress),
   gcode: (jobId, printerModel) =>
     send("GET", `/api/jobs/${encodeURIComponent(jobId)}/gcode?printer_model=${encodeURIComponent(printerModel)}`)
       .then((r) => r.blob()),

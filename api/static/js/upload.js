@@ -66,14 +66,22 @@ export function createUpload(form) {
 
   async function send(item, shared) {
     item.status = "sending";
-    item.message = "uploading and slicing…";
+    item.message = "uploading…";
     draw();
     const body = new FormData();
     body.append("file", item.file, item.file.name);
     body.append("copies", String(item.copies));
     for (const [k, v] of Object.entries(shared)) if (v) body.append(k, v);
+    let shownPercent = -1;
+    const onProgress = (fraction) => {
+      const percent = Math.floor(fraction * 100);
+      if (percent === shownPercent) return;
+      shownPercent = percent;
+      item.message = percent < 100 ? `uploading ${percent}%` : "adding to the queue…";
+      draw();
+    };
     try {
-      const job = await api.upload(body);
+      const job = await api.upload(body, onProgress);
       setJob(job);
       item.status = "done";
       item.message = `added as ${job.id}`;
