@@ -8,6 +8,7 @@ slicer's own comments.  The result is a frozen :class:`Analysis`; its
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ import numpy as np
 
 from gcode.errors import GcodeError, NotGcodeError
 from gcode.estimate import estimate_parsed
-from gcode.metadata import slicer_info
+from gcode.metadata import SlicerInfo, slicer_info
 from gcode.motion import Moves, resolve_moves
 from gcode.parse import ParsedGcode, parse
 from gcode.progress import has_m73
@@ -126,22 +127,52 @@ def analyze_text(
     material: MaterialProfile | None = None,
     source: str | None = None,
 ) -> Analysis:
-    """Analyze G-code given as text; ``source`` names it in errors."""
+    """Analyze G-code given as text; ``source`` names it in errors.
+
+    What does not depend on the printer is kept for the last two texts, so checking
+    one upload against several printers parses it once.
+    """
     printer = printer or load_printer()
     material = material or load_material()
-    parsed = parse(text)
-    _require_gcode(parsed, source)
-    moves, _ = resolve_moves(parsed)
-    est = estimate_parsed(parsed, printer.limits, moves)
-    info = slicer_info(text)
-    geo = _geometry(moves)
-    diameter = info.filament_diameter_mm or printer.filament_diameter_mm
-    filament_mm = _filament_mm(moves)
-    grams = filament_mm * math.pi * (diameter / 2) ** 2 / 1000.0 * material.density_g_cm3
-    temps = _temperatures(parsed, moves)
-    tools, changes = _tools(parsed)
+    facts = _facts(text)
+    _require_gcode(facts.parsed, source)
+    est = estimate_parsed(facts.parsed, printer.limits, facts.moves)
+    diameter = facts.info.filament_diameter_mm or printer.filament_diameter_mm
+    grams = facts.filament_mm * math.pi * (diameter / 2) ** 2 / 1000.0 * material.density_g_cm3
     return Analysis(
         source=source,
+        filament_g=round(grams, 2),
+        filament_cost=round(grams / 1000.0 * material.cost_per_kg, 2),
+        filament_diameter_mm=diameter,
+        estimated_time_s=round(est.total_s, 1),
+        printer=printer.name,
+        material=material.name,
+        **facts.fields,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Facts:
+    """The printer-independent part of an analysis."""
+
+    parsed: ParsedGcode
+    moves: Moves
+    info: SlicerInfo
+    filament_mm: float
+    fields: dict
+
+
+@functools.lru_cache(maxsize=2)
+def _facts(text: str) -> _Facts:
+    parsed = parse(text)
+    if not np.count_nonzero(parsed.cmd_letter):
+        return _Facts(parsed, resolve_moves(parsed)[0], slicer_info(""), 0.0, {})
+    moves, _ = resolve_moves(parsed)
+    info = slicer_info(text)
+    geo = _geometry(moves)
+    filament_mm = _filament_mm(moves)
+    tools, changes = _tools(parsed)
+    fields = dict(
         lines=parsed.n_lines,
         layers=len(geo.layer_z),
         layer_height_mm=geo.layer_height_mm,
@@ -149,10 +180,6 @@ def analyze_text(
         bbox_mm=geo.bbox_extrude,
         bbox_all_mm=geo.bbox_all,
         filament_mm=round(filament_mm, 2),
-        filament_g=round(grams, 2),
-        filament_cost=round(grams / 1000.0 * material.cost_per_kg, 2),
-        filament_diameter_mm=diameter,
-        estimated_time_s=round(est.total_s, 1),
         slicer=info.name,
         slicer_version=info.version,
         slicer_estimated_time_s=info.estimated_time_s,
@@ -169,12 +196,11 @@ def analyze_text(
         extended_commands=tuple(sorted({name for _, name, _ in parsed.extended})),
         has_m73=has_m73(text),
         thumbnails=tuple((t.width, t.height, t.format) for t in extract_thumbnails(text)),
-        printer=printer.name,
-        material=material.name,
         issues=tuple(str(i) for i in parsed.issues[:MAX_REPORTED_ISSUES]),
         issue_count=len(parsed.issues),
-        **temps,
+        **_temperatures(parsed, moves),
     )
+    return _Facts(parsed, moves, info, filament_mm, fields)
 
 
 def _require_gcode(parsed: ParsedGcode, source: str | None) -> None:
