@@ -311,13 +311,18 @@ class PrinterConnection:
             self._fail(message)
         self._spawn(self._stop_worker())
 
+    def on_job_draining(self) -> None:
+        """Every job line is sent; the closing M400 waits for the last moves: FINISHING."""
+        if self._state is S.PRINTING:
+            self._set_state(S.FINISHING)
+
     def on_job_complete(self) -> None:
-        """Every job line is acknowledged: wait for the moves (M400), then finish."""
-        if self._state is not S.PRINTING:
-            return
-        self._set_state(S.FINISHING)
-        self._send("M400")
-        self._spawn(self._finish())
+        """The closing M400 is acknowledged: the printer has finished; IDLE, job finished."""
+        if self._state is S.PRINTING:
+            self._set_state(S.FINISHING)
+        if self._state is S.FINISHING:
+            self._set_state(S.IDLE)
+            self._end_job(EventKind.JOB_FINISHED, "finished")
 
     def on_action(self, action: Action) -> None:
         """Host action requests (P32): pause, resume, cancel, disconnect; others logged."""
@@ -370,15 +375,6 @@ class PrinterConnection:
         if worker is not None:
             with worker.lock:
                 worker.streamer.finish_job()
-
-    async def _finish(self) -> None:
-        try:
-            await self._drained()
-        except PrinterError:
-            return
-        if self._state is S.FINISHING:
-            self._set_state(S.IDLE)
-            self._end_job(EventKind.JOB_FINISHED, "finished")
 
     async def _drained(self) -> None:
         """Wait until nothing is queued or in flight; StateError when the printer fails."""

@@ -29,6 +29,7 @@ LONG_RUNNING_CODES = frozenset(
     {"G4", "G28", "G29", "G30", "G32", "M400", "M226", "M600", "M109", "M190", "M191", "M303"}
 )
 TICKLE = "M105"
+JOB_END_SYNC = "M400"  # closes every job: waits for the moves, witnesses the last line
 # P31: these would block the serial line until a button press; the host pauses instead.
 HOST_PAUSE_CODES = frozenset({"M0", "M1", "M25"})
 
@@ -56,6 +57,7 @@ class _Sent:
     number: int | None
     code: str
     is_job: bool
+    generation: int = 0  # how many rewinds had happened when it was sent
 
 
 class Streamer:
@@ -67,6 +69,7 @@ class Streamer:
         self.halted = False
         self.job_paused = False
         self.pause_requested = False
+        self.busy_protocol = False  # set from Cap:BUSY_PROTOCOL (P19, P24)
         self.resends = 0
         self.lines_sent = 0
         self.job_lines_sent = 0
@@ -79,8 +82,8 @@ class Streamer:
         self._resend_cursor: int | None = None
         self._swallow_oks = 0
         self._last_request: int | None = None
-        self._expected_repeats = 0
         self._identical_requests = 0
+        self._generation = 0
         self._reset_number: int | None = None
         self._last_activity = 0.0
         self._warned_ratio = False
@@ -101,8 +104,17 @@ class Streamer:
         return self._job is not None
 
     @property
+    def job_draining(self) -> bool:
+        """Every job line is sent; the closing M400 waits for the printer to finish."""
+        return self._job is not None and self._job_exhausted
+
+    @property
     def job_complete(self) -> bool:
-        """The job's lines are all sent and acknowledged."""
+        """The job's lines and the closing M400 are all sent and acknowledged.
+
+        The numbered M400 also proves the firmware got the last job line: had it been lost,
+        the M400's line number draws a ``Resend:`` (a lost last line has no other witness).
+        """
         return self._job is not None and self._job_exhausted and self.idle
 
     @property
@@ -110,8 +122,14 @@ class Streamer:
         return any(sent.code in LONG_RUNNING_CODES for sent in self._in_flight)
 
     def deadline(self) -> float | None:
-        """When silence becomes a timeout; None while nothing waits for an ``ok`` (P20)."""
-        if not self._in_flight or self.halted or self.long_running_in_flight:
+        """When silence becomes a timeout; None while nothing waits for an ``ok``.
+
+        Long-running commands are exempt (P20) unless the firmware has the busy protocol,
+        whose keep-alives (and M109/M190 temperature lines) make silence meaningful again.
+        """
+        if not self._in_flight or self.halted:
+            return None
+        if not self.busy_protocol and self.long_running_in_flight:
             return None
         return self._last_activity + self.settings.communication_timeout_s
 
@@ -179,10 +197,8 @@ class Streamer:
             sent = self._in_flight.popleft()
             if sent.number is not None and sent.number == self._reset_number:
                 self._reset_number = None
-            if sent.number is not None:
-                self._expected_repeats = 0
-                if sent.number == self._last_request:
-                    self._identical_requests = 0
+            if sent.number is not None and sent.generation == self._generation:
+                self._identical_requests = 0
         return self.pump(now)
 
     def on_no_line_number(self, now: float) -> list[str]:
@@ -190,28 +206,32 @@ class Streamer:
         return self.on_ok(now)
 
     def on_resend(self, number: int, now: float) -> list[str]:
-        """Handle ``Resend: <number>`` (P13–P16)."""
+        """Handle ``Resend: <number>`` (P13–P16).
+
+        A request answers the oldest line in flight (the firmware rejected it).  A line sent
+        before our last rewind to the same number is rejected as expected: ignore (P16).
+        """
         self._last_activity = now
-        repeated = number == self._last_request
-        self._count_identical(number)
         self._swallow_oks += 1
         if number >= self.next_number:
             if self._reset_number is None and number == self.next_number:
                 log.debug("ignoring resend of unsent line %d (P15)", number)
                 return self.pump(now)
             return self._recover_lost_reset(number, now)
+        answered = self._in_flight.popleft() if self._in_flight else None
+        if (
+            answered is not None
+            and answered.generation < self._generation
+            and number == self._last_request
+        ):
+            return self.pump(now)
         if number not in self._history:
             raise ProtocolError(f"firmware asks for line {number}, which is no longer kept")
-        if self._expected_repeats and repeated:
-            self._expected_repeats -= 1  # P16: caused by a line already in flight
-            return self.pump(now)
+        self._count_identical(number)
         self.resends += 1
         self._check_ratio()
+        self._generation += 1
         self._resend_cursor = number
-        self._expected_repeats = sum(
-            1 for sent in self._in_flight if sent.number is not None and sent.number > number
-        )
-        self._in_flight.clear()
         return self.pump(now)
 
     def on_tick(self, now: float) -> list[str]:
@@ -256,7 +276,8 @@ class Streamer:
             number = self._resend_cursor
             self._resend_cursor = number + 1 if number + 1 < self.next_number else None
             text = self._history[number]
-            self._in_flight.append(_Sent(number, command_code(text.split(" ", 1)[1]), False))
+            code = command_code(text.split(" ", 1)[1])
+            self._in_flight.append(_Sent(number, code, False, self._generation))
             return text
         if self._priority:
             command = self._priority.popleft()
@@ -275,6 +296,7 @@ class Streamer:
                     return None
                 return self._send_numbered(command, is_job=True)
             self._job_exhausted = True
+            return self._send_numbered(JOB_END_SYNC, is_job=False)
         return None
 
     def _send_numbered(self, command: str, *, is_job: bool) -> str:
@@ -284,7 +306,7 @@ class Streamer:
             command = command.replace("*", "")
         text = frame(number, command)
         self._remember(number, text)
-        self._in_flight.append(_Sent(number, command_code(command), is_job))
+        self._in_flight.append(_Sent(number, command_code(command), is_job, self._generation))
         return text
 
     def _send_reset(self, now: float) -> str:

@@ -45,6 +45,7 @@ class WorkerSink(Protocol):
 
     def on_fatal(self, message: str) -> None: ...
     def on_lost(self, message: str) -> None: ...
+    def on_job_draining(self) -> None: ...
     def on_job_complete(self) -> None: ...
     def on_action(self, action: Action) -> None: ...
     def on_position(self, position: Position) -> None: ...
@@ -73,6 +74,7 @@ class IoWorker:
         self._online = False
         self._seen_start = False
         self._complete_posted = False
+        self._draining_posted = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -118,13 +120,14 @@ class IoWorker:
         """Run ``operation(streamer, now)`` under the lock and write the lines it returns."""
         with self.lock:
             self._write(operation(self.streamer, time.monotonic()))
+            self._post_job_events()
 
     def write_out_of_band(self, command: str) -> None:
         """Write ``command`` now, unnumbered, ahead of everything (P5: M112, M108)."""
         self.transport.write_line(command)
 
     def job_started(self) -> None:
-        self._complete_posted = False
+        self._complete_posted = self._draining_posted = False
 
     def _run(self) -> None:
         try:
@@ -153,12 +156,20 @@ class IoWorker:
             self.streamer.on_activity(now)
             for line in lines:
                 self._handle(line, now)
-            if self.streamer.pause_requested:
-                self.streamer.pause_requested = False
-                self._post(self._sink.on_action, Action("pause", "M0/M1 in the job"))
-            if self.streamer.job_complete and not self._complete_posted:
-                self._complete_posted = True
-                self._post(self._sink.on_job_complete)
+            self._post_job_events()
+
+    def _post_job_events(self) -> None:
+        """Tell the loop about pauses asked for by the job, its end and its completion."""
+        streamer = self.streamer
+        if streamer.pause_requested:
+            streamer.pause_requested = False
+            self._post(self._sink.on_action, Action("pause", "M0/M1 in the job"))
+        if streamer.job_draining and not self._draining_posted:
+            self._draining_posted = True
+            self._post(self._sink.on_job_draining)
+        if streamer.job_complete and not self._complete_posted:
+            self._complete_posted = True
+            self._post(self._sink.on_job_complete)
 
     def _post(self, callback: Callable[..., object], *args: object) -> None:
         try:
@@ -191,6 +202,8 @@ class IoWorker:
             self._post(self._sink.on_position, response)
         elif isinstance(response, Capability):
             self.capabilities[response.name] = response.enabled
+            if response.name == "BUSY_PROTOCOL":
+                streamer.busy_protocol = response.enabled
         elif isinstance(response, FirmwareInfo):
             self.firmware_info = response
         elif isinstance(response, Start):

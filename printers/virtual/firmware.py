@@ -1,7 +1,8 @@
 """A Marlin-like firmware without I/O: lines in, lines out, driven by a clock.
 
 :class:`VirtualFirmware` checks line numbers and checksums like Marlin (``Error:`` + ``Resend:``
-+ ``ok``), keeps a small command queue and a 16-move planner whose moves take time from their
++ ``ok``), keeps a 4-command queue behind a 128-byte RX buffer (what does not fit is lost,
+as on a real board) and a 16-move planner whose moves take time from their
 feedrate (divided by ``speed``; zero when ``instant``), heats with :mod:`.heaters`, answers M105,
 M114, M115, M155 autoreport, ``busy: processing`` keep-alives and the emergency parser (M108,
 M112), and injects seeded faults from :class:`~.faults.FaultConfig`.  Every executed command is
@@ -25,6 +26,8 @@ __all__ = ["VirtualFirmware"]
 log = logging.getLogger(__name__)
 
 PLANNER_SLOTS = 16
+BUFSIZE = 4  # Marlin's command queue
+RX_BUFFER_BYTES = 128  # Marlin's serial RX buffer
 HOMING_DURATION_S = 3.0
 PROBING_DURATION_S = 10.0
 DEFAULT_FEEDRATE_MM_MIN = 1500.0
@@ -79,6 +82,8 @@ class VirtualFirmware:
         self._rng = random.Random(seed)
         self._line_fault_rate = self.faults.drop_rate + self.faults.corrupt_rate
         self._queue: deque[tuple[bool, str]] = deque()
+        self._rx: deque[str] = deque()
+        self._rx_bytes = 0
         self._planner_ends: deque[float] = deque()
         self._wait: _Wait | None = None
         self._wait_move_s = 0.0
@@ -100,6 +105,8 @@ class VirtualFirmware:
     def boot(self, now: float) -> None:
         """Reset as an Arduino does when the host opens the port (P25)."""
         self._queue.clear()
+        self._rx.clear()
+        self._rx_bytes = 0
         self._planner_ends.clear()
         self._wait = None
         self._next_autoreport = None
@@ -135,6 +142,23 @@ class VirtualFirmware:
                 return
             if draw < self.faults.drop_rate + self.faults.corrupt_rate:
                 text = self._corrupt(text)
+        if len(self._queue) < BUFSIZE and not self._rx:
+            self._accept(text)
+        elif self._rx_bytes + len(text) + 1 <= RX_BUFFER_BYTES:
+            self._rx.append(text)
+            self._rx_bytes += len(text) + 1
+        else:  # the host sent more than the buffers hold (P8): the bytes are lost
+            log.debug("%s: RX overflow, lost %r", self.name, text)
+
+    def _refill(self) -> None:
+        """Move lines waiting in the RX buffer into the command queue as it frees up."""
+        while self._rx and len(self._queue) < BUFSIZE:
+            text = self._rx.popleft()
+            self._rx_bytes -= len(text) + 1
+            self._accept(text)
+
+    def _accept(self, text: str) -> None:
+        """Check line number and checksum like Marlin; queue the command or ask for a resend."""
         try:
             framed = parse_frame(text)
         except FramingError:
@@ -187,6 +211,8 @@ class VirtualFirmware:
         self.halted = True
         self.hotend.target_c = self.bed.target_c = 0.0
         self._queue.clear()
+        self._rx.clear()
+        self._rx_bytes = 0
         self._planner_ends.clear()
         self._wait = None
 
@@ -211,6 +237,8 @@ class VirtualFirmware:
                     return
                 self._complete_wait(now)
                 continue
+            if self._rx:
+                self._refill()
             if not self._queue:
                 return
             numbered, command = self._queue.popleft()
@@ -252,7 +280,7 @@ class VirtualFirmware:
             return
         if self._wait in (_Wait.HOTEND, _Wait.BED):
             self.output.append(f" T:{self.hotend.actual_c:.2f} E:0 B:{self.bed.actual_c:.2f}")
-            self._next_keepalive = now + TEMPERATURE_REPORT_INTERVAL_S
+            self._next_keepalive = now + min(TEMPERATURE_REPORT_INTERVAL_S, self.busy_interval_s)
         else:
             self.output.append("echo:busy: processing")
             self._next_keepalive = now + self.busy_interval_s

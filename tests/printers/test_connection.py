@@ -48,22 +48,27 @@ async def connected(
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
-    "faults",
+    ("faults", "window_lines"),
     [
-        FaultConfig(corrupt_rate=0.02, drop_rate=0.003),
-        FaultConfig(lost_ok_rate=0.003, corrupt_rate=0.005),
+        (FaultConfig(corrupt_rate=0.02, drop_rate=0.003), 1),
+        (FaultConfig(lost_ok_rate=0.003, corrupt_rate=0.005), 1),
+        (FaultConfig(corrupt_rate=0.02, drop_rate=0.003), 4),
     ],
-    ids=["corrupt2%-drop0.3%", "lost-ok"],
+    ids=["corrupt2%-drop0.3%", "lost-ok", "window4"],
 )
 def test_p2_p13_p21_faulty_link_runs_every_line_exactly_once(
-    virtual: Factory, profile: PrinterProfile, faults: FaultConfig
+    virtual: Factory, profile: PrinterProfile, faults: FaultConfig, window_lines: int
 ) -> None:
-    """P2–P7 framing, P13/P14 resend + swallowed ok, P21 lost-ok timeout recovery."""
+    """P2–P7 framing, P13/P14 resend + swallowed ok, P16 repeats, P21 lost-ok recovery."""
     printer = virtual(instant=True, faults=faults, seed=7)
     lines = relative_moves(2000)
+    settings = HostSettings(
+        streamer=StreamerSettings(communication_timeout_s=0.25, window_lines=window_lines),
+        connect_timeout_s=5.0,
+    )
 
     async def scenario() -> None:
-        connection, recorder = await connected(printer, profile)
+        connection, recorder = await connected(printer, profile, settings)
         await connection.start_print(lines, job_name="faulty")
         finished = await recorder.wait(EventKind.JOB_FINISHED, EventKind.JOB_FAILED)
         assert finished.kind is EventKind.JOB_FINISHED, finished.message
