@@ -10,8 +10,9 @@ from pathlib import Path
 from gcode.analyze import Analysis, analyze
 from gcode.check import check_compatibility
 from gcode.errors import GcodeError
+from gcode.progress import add_m73
 from gcode.thumbnail import extract_thumbnails
-from printers.profiles import ProfileError, load_material, load_printer
+from printers.profiles import PrinterProfile, ProfileError, load_material, load_printer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--thumbnails", metavar="DIR", help="write the embedded thumbnails into DIR"
     )
+    parser.add_argument(
+        "--add-m73",
+        metavar="OUT.gcode",
+        help="write a copy with M73 progress lines at every layer (estimated for --printer)",
+    )
     parser.set_defaults(func=run_analyze)
 
 
@@ -48,6 +54,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     problems = check_compatibility(result, printer, material) if args.check else []
     if args.thumbnails:
         _write_thumbnails(Path(args.file), Path(args.thumbnails))
+    if args.add_m73:
+        _write_with_m73(Path(args.file), Path(args.add_m73), printer)
     if args.json:
         out = result.to_json()
         if args.check:
@@ -60,6 +68,13 @@ def run_analyze(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(f"  - {problem}")
     return 1 if problems else 0
+
+
+def _write_with_m73(source: Path, target: Path, printer: PrinterProfile) -> None:
+    text = source.read_text(encoding="utf-8", errors="replace")
+    out, _ = add_m73(text, printer.limits, replace_existing=True)
+    target.write_text(out, encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)
 
 
 def _write_thumbnails(source: Path, folder: Path) -> None:

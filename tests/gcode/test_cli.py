@@ -50,3 +50,11 @@ def test_thumbnails_are_written(tmp_path, capsys):
     assert main(["analyze", str(path), "--thumbnails", str(tmp_path / "out")]) == 0
     written = list((tmp_path / "out").iterdir())
     assert [p.name for p in written] == ["t.0.3x2.png"]
+
+
+def test_add_m73_writes_a_copy(fixture_paths, tmp_path, capsys):
+    out = tmp_path / "with_m73.gcode"
+    assert main(["analyze", str(fixture_paths["Cura"]), "--add-m73", str(out)]) == 0
+    text = out.read_text()
+    assert text.count("\nM73 P") >= 25
+    assert "\nM73 P100 R0\n" in text
