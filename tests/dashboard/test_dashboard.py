@@ -169,7 +169,7 @@ def test_upload_goes_to_queue_then_prints_with_moving_progress(page, farm, artif
     assert busy.first.locator(".card-preview").get_attribute("src"), "no preview on the card"
     job_id = page.locator("#queue-body tr", has_text=UPLOAD_NAME).first.get_attribute("data-job")
     bar = page.locator(f'.gantt-row .bar[data-job="{job_id}"]').first
-    bar.wait_for(timeout=10 * SECOND_MS)
+    bar.wait_for(timeout=20 * SECOND_MS)
     assert page.locator("#gantt").get_attribute("data-generated") != plan_before, "plan not redrawn"
     bar.hover(force=True)
     assert UPLOAD_NAME in page.locator("#tooltip").inner_text()
@@ -208,13 +208,13 @@ def test_pause_and_resume_buttons_change_the_printer_state(page, farm, artifacts
     target = card(page, printer_id)
     target.get_by_role("button", name="Pause").click()
     page.locator(f'.card[data-printer="{printer_id}"][data-state=paused]').wait_for(
-        timeout=20 * SECOND_MS
+        timeout=30 * SECOND_MS
     )
     assert farm.get(f"/api/printers/{printer_id}")["state"] == "paused"
     page.screenshot(path=str(artifacts / "dashboard-paused.png"), full_page=True)
     target.get_by_role("button", name="Resume").click()
     page.locator(f'.card[data-printer="{printer_id}"][data-state=printing]').wait_for(
-        timeout=20 * SECOND_MS
+        timeout=30 * SECOND_MS
     )
 
 
@@ -226,11 +226,11 @@ def test_maintenance_button_takes_an_idle_printer_out_and_back(page, farm):
     target = card(page, printer_id)
     target.get_by_role("button", name="Maintenance").click()
     page.locator(f'.card[data-printer="{printer_id}"][data-state=maintenance]').wait_for(
-        timeout=10 * SECOND_MS
+        timeout=30 * SECOND_MS
     )
     target.get_by_role("button", name="Back in service").click()
     page.locator(f'.card[data-printer="{printer_id}"][data-state=idle]').wait_for(
-        timeout=10 * SECOND_MS
+        timeout=30 * SECOND_MS
     )
     assert page.errors == []
 
@@ -248,7 +248,7 @@ def test_load_filament_asks_material_and_colour_and_shows_the_swatch(page, farm)
     dialog.locator("input[name=color]").fill("blue")
     dialog.get_by_role("button", name="Loaded").click()
     target.locator(".filament-text", has_text=f"{printer['material']} blue").wait_for(
-        timeout=10 * SECOND_MS
+        timeout=30 * SECOND_MS
     )
     after = target.locator(".swatch").evaluate("e => getComputedStyle(e).backgroundColor")
     assert after != before
@@ -275,12 +275,12 @@ def test_queue_cancel_asks_once_more_then_retry_requeues(page, farm, artifacts):
     assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled", "one click cancelled"
     row.get_by_role("button", name="Sure?").click()
     page.locator(f'#queue-body tr[data-job="{job_id}"][data-state=cancelled]').wait_for(
-        timeout=10 * SECOND_MS
+        timeout=30 * SECOND_MS
     )
     page.screenshot(path=str(artifacts / "dashboard-cancelled.png"), full_page=True)
     row.get_by_role("button", name="Retry").click()
     page.locator(f'#queue-body tr[data-job="{job_id}"]:not([data-state=cancelled])').wait_for(
-        timeout=10 * SECOND_MS
+        timeout=30 * SECOND_MS
     )
     assert farm.get(f"/api/jobs/{job_id}")["state"] != "cancelled"
 
