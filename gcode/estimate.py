@@ -67,7 +67,7 @@ def estimate_parsed(
     if moves is None:
         moves, _ = resolve_moves(parsed)
     per_row = _limits_per_row(parsed, limits)
-    lim = {key: column[moves.line] for key, column in per_row.items()}
+    lim = {k: v if np.ndim(v) == 0 else v[moves.line] for k, v in per_row.items()}
     blocks = _blocks(moves, lim)
     starts = _segment_starts(moves.line, _sync_rows(parsed), _homing_rows(parsed))
     if limits_use_junction_deviation(per_row):
@@ -136,7 +136,10 @@ def _klipper_limits(args: str, limits: MachineLimits) -> dict[str, float]:
 
 
 def _limits_per_row(parsed: ParsedGcode, limits: MachineLimits) -> dict[str, np.ndarray]:
-    """Each limit as a (n_lines,) float64 column: profile value, then M20x overrides."""
+    """Each limit as a (n_lines,) float64 column: profile value, then M20x overrides.
+
+    A limit the file never changes stays a scalar (it broadcasts).
+    """
     is_m = parsed.cmd_letter == ord("M")
     updates: dict[str, np.ndarray] = {}
     for number, letter, names in _LIMIT_WORDS:
@@ -156,7 +159,7 @@ def _limits_per_row(parsed: ParsedGcode, limits: MachineLimits) -> dict[str, np.
         initial = getattr(limits, name)
         initial = 0.0 if initial is None else float(initial)
         column = updates.get(name)
-        out[name] = np.full(parsed.n_lines, initial) if column is None else ffill(column, initial)
+        out[name] = np.float64(initial) if column is None else ffill(column, initial)
     return out
 
 
@@ -173,6 +176,14 @@ class _Blocks:
     safe_mm_s: np.ndarray  # (n,)
 
 
+def _per_axis(lim: dict[str, np.ndarray], pattern: str, n: int) -> np.ndarray:
+    """(n, 4) X Y Z E values of a limit named like ``jerk_{}_mm_s`` (a read-only view)."""
+    values = [lim[pattern.format(a)] for a in "xyze"]
+    if all(np.ndim(v) == 0 for v in values):
+        return np.broadcast_to(np.array(values, np.float64), (n, 4))
+    return np.stack([np.broadcast_to(v, (n,)) for v in values], axis=1)
+
+
 def _blocks(moves: Moves, lim: dict[str, np.ndarray]) -> _Blocks:
     delta = moves.delta
     xyz = np.sqrt(np.einsum("ij,ij->i", delta[:, :3], delta[:, :3]))
@@ -182,7 +193,8 @@ def _blocks(moves: Moves, lim: dict[str, np.ndarray]) -> _Blocks:
     feed = np.maximum(moves.feedrate_mm_s, lim["minimum_feedrate_mm_s"])
     feed = np.maximum(feed, MINIMUM_PLANNER_SPEED_MM_S)
     axis_speed = feed[:, None] * unit
-    max_feed = np.stack([lim[f"max_feedrate_{a}_mm_s"] for a in "xyze"], axis=1)
+    n = len(moves)
+    max_feed = _per_axis(lim, "max_feedrate_{}_mm_s", n)
     with np.errstate(divide="ignore"):
         factor = np.min(np.where(axis_speed != 0, max_feed / np.abs(axis_speed), np.inf), axis=1)
     factor = np.minimum(factor, 1.0)
@@ -197,11 +209,11 @@ def _blocks(moves: Moves, lim: dict[str, np.ndarray]) -> _Blocks:
         lim["accel_travel_mm_s2"],
         np.where(e_only, lim["accel_retract_mm_s2"], lim["accel_print_mm_s2"]),
     )
-    max_accel = np.stack([lim[f"max_accel_{a}_mm_s2"] for a in "xyze"], axis=1)
+    max_accel = _per_axis(lim, "max_accel_{}_mm_s2", n)
     with np.errstate(divide="ignore"):
         cap = np.min(np.where(unit != 0, max_accel / np.abs(unit), np.inf), axis=1)
     accel = np.minimum(accel, cap)
-    jerk = np.stack([lim[f"jerk_{a}_mm_s"] for a in "xyze"], axis=1)
+    jerk = _per_axis(lim, "jerk_{}_mm_s", n)
     safe = _safe_speed(cruise, np.abs(axis_speed), jerk)
     return _Blocks(distance, unit, cruise, axis_speed, accel, safe)
 
@@ -249,7 +261,7 @@ def _classic_jerk(blocks: _Blocks, lim: dict[str, np.ndarray], starts: np.ndarra
         np.abs(v_exit - v_entry),
         np.maximum(np.abs(v_exit), np.abs(v_entry)),
     )
-    jerk = np.stack([lim[f"jerk_{a}_mm_s"] for a in "xyze"], axis=1)[1:]
+    jerk = _per_axis(lim, "jerk_{}_mm_s", n)[1:]
     with np.errstate(divide="ignore"):
         factor = np.min(np.where(jump > jerk, jerk / jump, 1.0), axis=1)
     junction = junction * factor
@@ -272,7 +284,7 @@ def _junction_deviation(
     cos_theta = -np.einsum("ij,ij->i", blocks.unit[:-1, :3], blocks.unit[1:, :3])
     cos_theta = np.clip(cos_theta, -0.999999, 0.999999)
     sin_half = np.sqrt(0.5 * (1.0 - cos_theta))
-    jd = lim["junction_deviation_mm"][1:]
+    jd = np.broadcast_to(lim["junction_deviation_mm"], (n,))[1:]
     v2 = blocks.accel_mm_s2[1:] * jd * sin_half / (1.0 - sin_half)
     v2 = np.minimum(v2, np.minimum(blocks.cruise_mm_s[1:], blocks.cruise_mm_s[:-1]) ** 2)
     vmax[1:] = np.sqrt(v2)
