@@ -60,6 +60,25 @@ def run_slicefarm(model: Path, out: Path) -> dict[str, float]:
     return parse_time_v(timing.read_text())
 
 
+def run_slicer_module(model: Path, out: Path) -> dict[str, float]:
+    timing = out / f"{model.stem}.module.time"
+    cmd = [
+        "/usr/bin/time",
+        "-v",
+        "-o",
+        str(timing),
+        str(ROOT / ".venv/bin/python"),
+        "-m",
+        "slicer",
+        str(model),
+        "-o",
+        str(out / f"{model.stem}.module.gcode"),
+        "--quiet",
+    ]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    return parse_time_v(timing.read_text())
+
+
 def run_anchor(slicer: str, model: Path, out: Path) -> dict[str, float]:
     env = dict(os.environ, SLICERS=slicer, TIMEIT="1", CURA_DEFS=CURA_DEFS)
     subprocess.run(
@@ -72,7 +91,8 @@ def run_anchor(slicer: str, model: Path, out: Path) -> dict[str, float]:
 
 
 RUNNERS = {
-    "slicefarm": run_slicefarm,
+    "slicefarm slice": run_slicefarm,
+    "python -m slicer": run_slicer_module,
     "PrusaSlicer 2.5": lambda m, o: run_anchor("prusa", m, o),
     "CuraEngine 4.13": lambda m, o: run_anchor("cura", m, o),
 }

@@ -21,6 +21,8 @@ MITRE_LIMIT = 3.0
 THIN_MIN_FRACTION = 0.3
 # Voronoi sampling step along thin-wall outlines, mm.
 MEDIAL_STEP_MM = 0.1
+# ... but no more points than this per piece.
+MEDIAL_MAX_POINTS = 300
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,9 @@ def medial_axis(piece: shapely.Polygon, width_mm: float) -> list[np.ndarray]:
     Voronoi edges of points sampled along the outline that lie inside the piece form its
     medial axis; branches shorter than a line width (towards corners) are dropped.
     """
-    boundary = shapely.segmentize(piece.boundary, MEDIAL_STEP_MM)
+    thickness = 2.0 * piece.area / max(piece.length, 1e-9)
+    step = max(MEDIAL_STEP_MM, 0.5 * thickness, piece.length / MEDIAL_MAX_POINTS)
+    boundary = shapely.segmentize(shapely.simplify(piece.boundary, 0.02), step)
     points = shapely.points(shapely.get_coordinates(boundary))
     edges = shapely.voronoi_polygons(shapely.multipoints(points), only_edges=True)
     parts = shapely.get_parts(edges)

@@ -74,3 +74,11 @@ def test_plate_too_small_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     )
     assert code == 2
     assert "tiny_holes" in capsys.readouterr().err
+
+
+def test_python_m_slicer_entry(tmp_path: Path) -> None:
+    from slicer.__main__ import main as module_main
+
+    out = tmp_path / "cube.gcode"
+    assert module_main([str(MODELS / "xyz_cube_20mm.stl"), "-o", str(out), "--quiet"]) == 0
+    assert len(read(out.read_text()).layers) == 100
