@@ -87,6 +87,8 @@ export function createQueue(tbody, countEl, showFinished, searchText) {
   const rows = new Map(); // id -> {tr, html, detail: <tr> of the opened job or null}
   const opened = new Set(); // ids of the jobs whose prints show
 
+  // A preview that fails to load leaves an empty thumb, not a broken image ("error" does not bubble).
+  tbody.addEventListener("error", (event) => event.target.tagName === "IMG" && event.target.remove(), true);
   tbody.addEventListener("click", (event) => {
     const gcode = event.target.closest("button[data-gcode]");
     if (gcode) {

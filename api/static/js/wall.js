@@ -66,6 +66,8 @@ function makeCard(printer) {
   el.dataset.printer = printer.id;
   el.innerHTML = CARD_HTML;
   const q = (sel) => el.querySelector(sel);
+  // No preview yet (still slicing) or none at all: an empty thumb, not a broken image.
+  q(".card-preview").addEventListener("error", (event) => (event.target.hidden = true));
   return {
     el,
     last: {},
