@@ -9,8 +9,10 @@ slicer's own comments.  The result is a frozen :class:`Analysis`; its
 from __future__ import annotations
 
 import functools
+import gzip
 import logging
 import math
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -93,12 +95,23 @@ class Analysis:
 
 
 def read_gcode_text(source: str | Path) -> str:
-    """The text of a G-code file; NotGcodeError for binary data, GcodeError if unreadable."""
+    """The text of a G-code file (gzip-compressed too).
+
+    NotGcodeError for binary data (Prusa's binary ``.bgcode`` included),
+    GcodeError if the file cannot be read.
+    """
     path = Path(source)
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        raise GcodeError(f"cannot read: {exc.strerror or exc}", path=path) from None
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise GcodeError(f"cannot read: {reason}", path=path) from None
+    if data[:4] == b"GCDE":
+        raise NotGcodeError(
+            "binary G-code (.bgcode) is not supported; export text G-code", path=path
+        )
     if b"\x00" in data[:65536]:
         raise NotGcodeError("not G-code: binary data", path=path)
     return data.decode("utf-8", "replace")

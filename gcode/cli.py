@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from gcode.analyze import Analysis, analyze
+from gcode.analyze import Analysis, analyze, read_gcode_text
 from gcode.check import check_compatibility
 from gcode.errors import GcodeError
 from gcode.progress import add_m73
@@ -71,7 +71,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def _write_with_m73(source: Path, target: Path, printer: PrinterProfile) -> None:
-    text = source.read_text(encoding="utf-8", errors="replace")
+    text = read_gcode_text(source)
     out, _ = add_m73(text, printer.limits, replace_existing=True)
     target.write_text(out, encoding="utf-8")
     print(f"wrote {target}", file=sys.stderr)
@@ -79,7 +79,7 @@ def _write_with_m73(source: Path, target: Path, printer: PrinterProfile) -> None
 
 def _write_thumbnails(source: Path, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    text = source.read_text(encoding="utf-8", errors="replace")
+    text = read_gcode_text(source)
     for k, thumb in enumerate(extract_thumbnails(text)):
         path = folder / f"{source.stem}.{k}.{thumb.width}x{thumb.height}.{thumb.format.lower()}"
         path.write_bytes(thumb.data)

@@ -108,6 +108,22 @@ def test_not_gcode_is_refused(tmp_path, content):
     assert str(path) in str(info.value)
 
 
+def test_gzip_and_binary_gcode(fixture_paths, tmp_path):
+    import gzip
+
+    packed = tmp_path / "part.gcode.gz"
+    packed.write_bytes(gzip.compress(fixture_paths["Cura"].read_bytes()))
+    assert analyze(packed).layers == 25
+    bgcode = tmp_path / "part.bgcode"
+    bgcode.write_bytes(b"GCDE\x01\x00\x00\x00" + bytes(64))
+    with pytest.raises(NotGcodeError, match="bgcode"):
+        analyze(bgcode)
+    broken = tmp_path / "broken.gcode.gz"
+    broken.write_bytes(b"\x1f\x8b\x08junk")
+    with pytest.raises(GcodeError, match="cannot read"):
+        analyze(broken)
+
+
 def test_missing_file_names_it(tmp_path):
     with pytest.raises(GcodeError, match=r"missing\.gcode"):
         analyze(tmp_path / "missing.gcode")
