@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from samples import sample_path
-from tests.api.test_svc_flow import wait_for
+from tests.api.polling import wait_for
 
 
 @pytest.fixture

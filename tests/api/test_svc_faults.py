@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from samples import sample_path
 from tests.api.conftest import client_for
-from tests.api.test_svc_flow import wait_for
+from tests.api.polling import wait_for
 
 FAULTY = """
 name = "faulty farm"

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi.testclient import TestClient
 
 from samples import sample_path
+from tests.api.polling import wait_for
 
 CUBE = sample_path("models", "xyz_cube_20mm.stl")
-
-
-def wait_for(client: TestClient, path: str, test, timeout_s: float = 90.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        body = client.get(path).json()
-        if test(body):
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"{path} never got there; last: {body}")
 
 
 def test_cube_is_sliced_planned_printed_and_done(client: TestClient):

@@ -8,7 +8,7 @@ import zlib
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_svc_flow import wait_for
+from tests.api.polling import wait_for
 
 
 def tiny_png() -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from samples import sample_path
 from tests.api.conftest import client_for
-from tests.api.test_svc_flow import wait_for
+from tests.api.polling import wait_for
 
 
 def test_nothing_starts_before_the_shift_and_the_plan_says_when(tmp_path: Path):

@@ -107,14 +107,3 @@ def make_server(tmp_path: Path) -> Iterator:
     yield make
     for server in servers:
         server.kill(signal.SIGTERM)
-
-
-def wait_for(client: httpx.Client, path: str, test, timeout_s: float = 90.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    body: dict = {}
-    while time.monotonic() < deadline:
-        body = client.get(path).json()
-        if test(body):
-            return body
-        time.sleep(0.25)
-    raise AssertionError(f"{path} never got there; last: {body}")

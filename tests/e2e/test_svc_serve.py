@@ -8,7 +8,7 @@ import threading
 import httpx
 
 from samples import sample_path
-from tests.e2e.conftest import wait_for
+from tests.api.polling import wait_for
 
 CUBE = sample_path("models", "xyz_cube_20mm.stl")
 
