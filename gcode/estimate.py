@@ -84,6 +84,7 @@ def estimate_parsed(
 
 
 def limits_use_junction_deviation(per_row: dict[str, np.ndarray]) -> bool:
+    """Whether the profile or the file sets a junction deviation (Marlin 2 / Klipper)."""
     return bool(np.any(per_row["junction_deviation_mm"] > 0))
 
 
@@ -185,21 +186,36 @@ def _per_axis(lim: dict[str, np.ndarray], pattern: str, n: int) -> np.ndarray:
 
 
 def _blocks(moves: Moves, lim: dict[str, np.ndarray]) -> _Blocks:
+    """Planner blocks of the moves: length, direction, cruise speed, acceleration, safe speed."""
     delta = moves.delta
     xyz = np.sqrt(np.einsum("ij,ij->i", delta[:, :3], delta[:, :3]))
-    e_only = xyz <= 0
-    distance = np.where(e_only, np.abs(delta[:, 3]), xyz)
+    distance = np.where(xyz > 0, xyz, np.abs(delta[:, 3]))  # extruder-only moves: E length
     unit = delta / np.maximum(distance, _EPS)[:, None]
-    feed = np.maximum(moves.feedrate_mm_s, lim["minimum_feedrate_mm_s"])
+    n = len(moves)
+    cruise, axis_speed = _cruise(moves.feedrate_mm_s, unit, lim, n)
+    accel = _acceleration(delta, xyz, unit, lim, n)
+    safe = _safe_speed(cruise, np.abs(axis_speed), _per_axis(lim, "jerk_{}_mm_s", n))
+    return _Blocks(distance, unit, cruise, axis_speed, accel, safe)
+
+
+def _cruise(
+    feedrate_mm_s: np.ndarray, unit: np.ndarray, lim: dict[str, np.ndarray], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) cruise speed and (n, 4) signed axis speeds: the feedrate capped per axis."""
+    feed = np.maximum(feedrate_mm_s, lim["minimum_feedrate_mm_s"])
     feed = np.maximum(feed, MINIMUM_PLANNER_SPEED_MM_S)
     axis_speed = feed[:, None] * unit
-    n = len(moves)
     max_feed = _per_axis(lim, "max_feedrate_{}_mm_s", n)
     with np.errstate(divide="ignore"):
         factor = np.min(np.where(axis_speed != 0, max_feed / np.abs(axis_speed), np.inf), axis=1)
     factor = np.minimum(factor, 1.0)
-    cruise = feed * factor
-    axis_speed *= factor[:, None]
+    return feed * factor, axis_speed * factor[:, None]
+
+
+def _acceleration(
+    delta: np.ndarray, xyz: np.ndarray, unit: np.ndarray, lim: dict[str, np.ndarray], n: int
+) -> np.ndarray:
+    """(n,) acceleration: travel, retract (extruder only) or print, capped per axis."""
     de = delta[:, 3]
     moved = xyz > 0
     travel = (de == 0) | ((de < 0) & moved)
@@ -207,15 +223,12 @@ def _blocks(moves: Moves, lim: dict[str, np.ndarray]) -> _Blocks:
     accel = np.where(
         travel,
         lim["accel_travel_mm_s2"],
-        np.where(e_only, lim["accel_retract_mm_s2"], lim["accel_print_mm_s2"]),
+        np.where(~moved, lim["accel_retract_mm_s2"], lim["accel_print_mm_s2"]),
     )
     max_accel = _per_axis(lim, "max_accel_{}_mm_s2", n)
     with np.errstate(divide="ignore"):
         cap = np.min(np.where(unit != 0, max_accel / np.abs(unit), np.inf), axis=1)
-    accel = np.minimum(accel, cap)
-    jerk = _per_axis(lim, "jerk_{}_mm_s", n)
-    safe = _safe_speed(cruise, np.abs(axis_speed), jerk)
-    return _Blocks(distance, unit, cruise, axis_speed, accel, safe)
+    return np.minimum(accel, cap)
 
 
 def _safe_speed(cruise: np.ndarray, speed: np.ndarray, jerk: np.ndarray) -> np.ndarray:
