@@ -10,7 +10,7 @@ const CONFIRM_MS = 3000;
 // Actions that destroy work need a second click within CONFIRM_MS.
 const DESTRUCTIVE = new Set(["cancel", "cancel_job"]);
 
-export const PRINTER_ACTIONS = {
+const PRINTER_ACTIONS = {
   pause: "Pause",
   resume: "Resume",
   cancel: "Cancel",
@@ -24,7 +24,7 @@ export const PRINTER_ACTIONS = {
 const LOAD_REQUEST = /\bload (\S+) (.+?) into\b/i;
 
 /** The filament a printer waits for, from its message: {material, color} or null. */
-export function requestedFilament(printer) {
+function requestedFilament(printer) {
   const match = LOAD_REQUEST.exec(printer.message ?? "");
   return match ? { material: match[1], color: match[2] } : null;
 }
@@ -35,7 +35,7 @@ export function requestedFilament(printer) {
  * anything else (a finished or failed print on the bed, an error) is acknowledged with
  * bed_cleared, which also reconnects a printer in error.
  */
-export function operatorActions(printer) {
+function operatorActions(printer) {
   const wanted = requestedFilament(printer);
   const load = wanted
     ? [
