@@ -243,15 +243,34 @@ def _strip_comments(buf: bytes) -> tuple[np.ndarray, int, np.ndarray]:
     return code, n_lines, checked
 
 
-def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
-    raw, n_lines, checked = _strip_comments(buf)
+@dataclass
+class _Scan:
+    """Bytes that end numbers, classified (arrays over those boundary bytes unless noted).
+
+    boundary     : byte offsets of every byte that is not a digit or a sign
+    cls          : their byte class
+    row          : 0-based row each belongs to
+    digits_after : digits follow it
+    point_next   : the next boundary is the decimal point of this letter's number
+    slow         : (n_lines,) rows the fast path cannot take
+    """
+
+    boundary: np.ndarray
+    cls: np.ndarray
+    row: np.ndarray
+    digits_after: np.ndarray
+    point_next: np.ndarray
+    slow: np.ndarray
+
+
+def _scan(raw: np.ndarray, n_lines: int, checked: np.ndarray) -> _Scan:
     cls = _CLASS[raw]
-    boundary = np.flatnonzero(cls != _NUM)  # every byte that is not a digit or a sign
+    boundary = np.flatnonzero(cls != _NUM)
     bcls = cls[boundary]
     is_newline = bcls == _NEWLINE
     # The leading newline opens row 0; a newline belongs to the row it closes.
     row_after = np.cumsum(is_newline) - 1
-    row_of = row_after - is_newline
+    row = row_after - is_newline
     is_letter = bcls == _LETTER
     gap = np.diff(boundary)
     digits_after = np.append(gap > 1, False)
@@ -260,36 +279,47 @@ def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
     after_letter = np.insert(is_letter[:-1], 0, False)
     is_point = bcls == _POINT
     number_point = is_point & after_letter
-    point_next = np.append(number_point[1:], False)
-    # Stray characters and points, digits without a letter, and letters glued to
-    # letters (named commands, text) take the slow path.
+    # Stray characters and points, digits without a letter, letters glued to letters
+    # (named commands, text) and checksummed lines take the slow path.
     slow = np.zeros(n_lines + 1, bool)
-    slow[row_of[(bcls == _OTHER) | (is_point & ~after_letter)]] = True
+    slow[row[(bcls == _OTHER) | (is_point & ~after_letter)]] = True
     slow[row_after[digits_after & ~is_letter & ~number_point]] = True
-    glued = np.append(is_letter[:-1] & is_letter[1:] & (gap == 1), False)
-    slow[row_of[glued]] = True
+    slow[row[np.append(is_letter[:-1] & is_letter[1:] & (gap == 1), False)]] = True
     slow[checked] = True
-    slow = slow[:n_lines]
-    slow_rows = np.flatnonzero(slow)
-    letter_idx = np.flatnonzero(is_letter)
-    word_row = row_of[letter_idx]
-    if len(slow_rows):
-        keep = ~slow[word_row]
+    point_next = np.append(number_point[1:], False)
+    return _Scan(boundary, bcls, row, digits_after, point_next, slow[:n_lines])
+
+
+def _fast_words(raw: np.ndarray, scan: _Scan) -> _Words:
+    """The words of every row the fast path takes."""
+    letter_idx = np.flatnonzero(scan.cls == _LETTER)
+    word_row = scan.row[letter_idx]
+    if scan.slow.any():
+        keep = ~scan.slow[word_row]
         letter_idx, word_row = letter_idx[keep], word_row[keep]
-    with_value = digits_after[letter_idx] | point_next[letter_idx]
+    with_value = scan.digits_after[letter_idx] | scan.point_next[letter_idx]
     values = np.full(len(letter_idx), np.nan)
     if with_value.any():
         at = letter_idx[with_value]
-        point = point_next[at]
+        boundary = scan.boundary
         int_end = boundary[at + 1]
-        frac_end = np.where(point, boundary[np.minimum(at + 2, len(boundary) - 1)], int_end)
+        after_point = boundary[np.minimum(at + 2, len(boundary) - 1)]
+        frac_end = np.where(scan.point_next[at], after_point, int_end)
         values[with_value] = read_numbers(raw, boundary[at] + 1, int_end, frac_end)
-    fast = _Words(word_row.astype(np.int64), raw[boundary[letter_idx]] & 0xDF, values)
+    letters = raw[scan.boundary[letter_idx]] & 0xDF  # upper case
+    return _Words(word_row.astype(np.int64), letters, values)
+
+
+def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
+    raw, n_lines, checked = _strip_comments(buf)
+    scan = _scan(raw, n_lines, checked)
+    words = _fast_words(raw, scan)
     issues: list[ParseIssue] = []
     extended: list[tuple[int, str, str]] = []
-    if slow.any():
-        fast = _merge(fast, _slow_lines(buf, np.flatnonzero(slow), first_line, issues, extended))
-    return _rows(fast, n_lines, first_line, issues, extended)
+    slow_rows = np.flatnonzero(scan.slow)
+    if len(slow_rows):
+        words = _merge(words, _slow_lines(buf, slow_rows, first_line, issues, extended))
+    return _rows(words, n_lines, first_line, issues, extended)
 
 
 def _line_heads(line: np.ndarray) -> np.ndarray:
