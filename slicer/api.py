@@ -145,6 +145,11 @@ class _LayerWork:
         self.heights = np.diff(np.concatenate([[0.0], self.tops]))
         self.filament_diameter_mm = printer.filament_diameter_mm
         self.nozzle_mm = printer.nozzle_diameter_mm
+        fz = mesh.vertices[:, 2][mesh.faces]
+        self.face_zmax = fz.max(axis=1)
+        zmin = fz.min(axis=1)
+        self.by_zmin = np.argsort(zmin, kind="stable")
+        self.sorted_zmin = zmin[self.by_zmin]
 
     @property
     def n_layers(self) -> int:
@@ -154,7 +159,13 @@ class _LayerWork:
         """Cross-sections of layers lo..hi-1 (clipped to the model), by layer index."""
         lo, hi = max(lo, 0), min(hi, self.n_layers)
         planes = self.tops[lo:hi] - self.heights[lo:hi] / 2.0
-        return dict(zip(range(lo, hi), slice_mesh(self.mesh, planes), strict=True))
+        if len(planes) == 0:
+            return {}
+        # Only the faces that reach into this block's z range.
+        faces = self.by_zmin[: np.searchsorted(self.sorted_zmin, planes[-1], side="right")]
+        faces = np.sort(faces[self.face_zmax[faces] >= planes[0]])
+        part = Mesh(self.mesh.name, self.mesh.vertices, self.mesh.faces[faces])
+        return dict(zip(range(lo, hi), slice_mesh(part, planes), strict=True))
 
     def block(self, lo: int, hi: int) -> list[tuple[str, float, bool]]:
         """(G-code, filament mm, has cross-section) of layers lo..hi-1."""
@@ -196,7 +207,7 @@ _WORK: _LayerWork | None = None
 # Fewer layers than this are done in this process (starting workers costs more).
 MIN_LAYERS_FOR_WORKERS = 24
 # Layers per block handed to a worker.
-BLOCK_LAYERS = 24
+BLOCK_LAYERS = 12
 
 
 def _block_in_worker(bounds: tuple[int, int]) -> list[tuple[str, float, bool]]:
