@@ -30,6 +30,7 @@ material = "PLA"
 color = "black"
 self_clearing = true
 virtual_instant = {instant}
+virtual_speed = 10
 [[printers]]
 id = "P2"
 profile = "prusa_mk3s"
@@ -41,8 +42,8 @@ virtual_instant = true
 
 
 def write_config(folder: Path, limit_mb: float = 5, instant: bool = True) -> Path:
-    """The test farm; P1 (ender3, PLA black, self-clearing) prints at real speed unless
-    ``instant``."""
+    """The test farm; P1 (ender3, PLA black, self-clearing) prints the cube in about two
+    minutes (motion x10) unless ``instant``."""
     path = folder / "farm.toml"
     text = FARM_TOML.format(limit_mb=limit_mb, instant=str(instant).lower())
     path.write_text(text, encoding="utf-8")
@@ -51,7 +52,7 @@ def write_config(folder: Path, limit_mb: float = 5, instant: bool = True) -> Pat
 
 @pytest.fixture
 def instant() -> bool:
-    """Override in a module to get a P1 that prints at real speed."""
+    """Override in a module to get a P1 that takes its time (x10 speed)."""
     return True
 
 

@@ -11,16 +11,21 @@ from tests.api.polling import wait_for
 
 @pytest.fixture
 def instant() -> bool:
-    return False  # P1 prints at real speed: the print is still running when we cancel
+    return False  # P1 takes minutes: the print is still running when we pause and cancel
 
 
-def test_cancel_stops_the_print_and_pause_resume_fit_the_state(client: TestClient):
+def test_pause_resume_then_cancel_stops_the_print(client: TestClient):
     wait_for(client, "/api/printers/P1", lambda p: p["state"] == "idle")
     cube = sample_path("models", "xyz_cube_20mm.stl").read_bytes()
     assert client.post("/api/jobs", files={"file": ("cube.stl", cube)}).status_code == 201
     printer = wait_for(client, "/api/printers/P1", lambda p: p["state"] == "printing")
     assert printer["current"]["job_id"] == "J0001" and printer["current"]["layers"] > 10
     assert client.post("/api/printers/P1/actions", json={"action": "resume"}).status_code == 409
+    assert client.post("/api/printers/P2/actions", json={"action": "pause"}).status_code == 409
+    paused = client.post("/api/printers/P1/actions", json={"action": "pause"})
+    assert paused.status_code == 200 and paused.json()["state"] == "paused"
+    resumed = client.post("/api/printers/P1/actions", json={"action": "resume"})
+    assert resumed.status_code == 200 and resumed.json()["state"] == "printing"
     bad = client.post("/api/printers/P1/actions", json={"action": "explode"})
     assert bad.status_code == 422 and "field 'action'" in bad.json()["detail"]
 
