@@ -303,3 +303,29 @@ def test_a_part_the_service_refuses_shows_its_words(page, farm):
     message.wait_for(timeout=20 * SECOND_MS)
     assert message.inner_text() == answer.json()["detail"]
     page.click(".staged-error [data-remove]")
+
+
+FORMAT_CASES = [
+    ("duration(null)", "–"),
+    ("duration(45)", "45s"),
+    ("duration(90)", "2m"),
+    ("duration(3599)", "1h 00m"),
+    ("duration(3600 + 5 * 60)", "1h 05m"),
+    ("duration(86400 * 2 + 3 * 3600)", "2d 3h"),
+    ("percent(0.426)", "42%"),
+    ("percent(1.7)", "100%"),
+    ("relative(new Date(1e12 + 12 * 60e3).toISOString(), 1e12)", "in 12m"),
+    ("relative(new Date(1e12 - 5 * 60e3).toISOString(), 1e12)", "5m ago"),
+    ("stateWords('needs_operator')", "needs operator"),
+    ("esc('<b a=\"1\">&</b>')", "&lt;b a=&quot;1&quot;&gt;&amp;&lt;/b&gt;"),
+    ("materialColor('pla')", "#4f8ff7"),
+    ("materialColor('NYLON') === materialColor('nylon')", True),
+    ("cssColor('Dark Green')", "darkgreen"),
+    ("cssColor('galaxy swirl')", None),
+]
+
+
+@pytest.mark.parametrize(("expression", "expected"), FORMAT_CASES)
+def test_format_helpers_in_the_browser(page, expression, expected):
+    script = f"import('/static/js/format.js').then((m) => {{ with (m) return {expression}; }})"
+    assert page.evaluate(script) == expected

@@ -9,11 +9,9 @@ export function duration(seconds) {
   if (seconds == null || !Number.isFinite(seconds)) return "–";
   const s = Math.max(0, Math.round(seconds));
   if (s < MINUTE_S) return `${s}s`;
-  if (s < HOUR_S) return `${Math.round(s / MINUTE_S)}m`;
-  if (s < DAY_S) {
-    const minutes = Math.round(s / MINUTE_S);
-    return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
-  }
+  const minutes = Math.round(s / MINUTE_S);
+  if (minutes < 60) return `${minutes}m`;
+  if (s < DAY_S) return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
   const hours = Math.round(s / HOUR_S);
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
