@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from farm.check import check_plan
 from samples import sample_path
 from tests.api.polling import wait_for
 
 CUBE = sample_path("models", "xyz_cube_20mm.stl")
 
 
-def test_cube_is_sliced_planned_printed_and_done(client: TestClient):
+def test_cube_is_sliced_planned_printed_and_done(client: TestClient, service):
     wait_for(
         client,
         "/api/printers",
@@ -23,6 +24,9 @@ def test_cube_is_sliced_planned_printed_and_done(client: TestClient):
     job = response.json()
     assert job["id"] == "J0001" and job["state"] == "slicing" and len(job["prints"]) == 2
 
+    wait_for(client, "/api/plan", lambda p: any(x["prints"] for x in p["printers"]))
+    farm_plan = service.dispatcher.plan
+    assert check_plan(farm_plan.problem, farm_plan.plan) == []
     job = wait_for(client, "/api/jobs/J0001", lambda j: j["state"] == "done")
     assert job["copies_done"] == 2
     assert set(job["estimates"]) == {"ender3", "prusa_mk3s"}  # PLA: both models
