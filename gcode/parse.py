@@ -50,7 +50,6 @@ _QUOTED_RE = re.compile(r'"[^"]*"')  # quoted string arguments (M862.3 P "MK3S")
 
 # Commands whose argument is free text (file names, messages): no words after them.
 TEXT_COMMANDS = frozenset({0, 1, 16, 23, 28, 30, 32, 33, 117, 118, 928})
-COMMAND_LETTERS = frozenset("GMT")
 
 
 @dataclass(frozen=True)
@@ -516,8 +515,9 @@ def parse_line(text: str) -> tuple[list[tuple[str, float | None]], str | None]:
     code = _QUOTED_RE.sub("", strip_comments(text)).strip()
     if not code:
         return [], None
+    # Klipper: a first word that is not one letter followed by a number names a command.
     match = _EXTENDED_RE.match(code)
-    if match and not (code[0].upper() in COMMAND_LETTERS and code[1:2].isdigit()):
+    if match and code[1:2] not in _NUMBER_CHARS:
         return [], match.group(1).upper()
     words: list[tuple[str, float | None]] = []
     pos = 0

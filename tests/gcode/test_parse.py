@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gcode.parse import iter_parse, parse, parse_line
+from gcode.parse import TEXT_COMMANDS, iter_parse, parse, parse_line
 
 # (line, command, {letter: value}, issue substring or None)
 CASES = [
@@ -211,3 +211,43 @@ def test_block_boundaries_do_not_matter(prusa_text, monkeypatch):
     assert [i.line for i in b.issues] == [3002]
     np.testing.assert_array_equal(b.flags["X"], np.arange(3000))
     assert a.n_lines == b.n_lines
+
+
+gcode_chars = st.sampled_from(list('GMTXYZEFNSP gxyz0123456789.-+;*()\t_="#\r'))
+gcode_lines = st.lists(st.text(gcode_chars, max_size=24), max_size=12)
+
+
+@given(gcode_lines)
+@settings(deadline=None, max_examples=300)
+def test_fast_path_matches_line_parser_on_any_text(lines):
+    text = "\n".join(lines)
+    parsed = parse(text)
+    assert parsed.n_lines == text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    issue_lines = {issue.line for issue in parsed.issues}
+    extended = {row for row, _, _ in parsed.extended}
+    for row, line in enumerate(text.split("\n")[: parsed.n_lines]):
+        try:
+            words, name = parse_line(line)
+        except ValueError:
+            assert row + 1 in issue_lines
+            continue
+        if name is not None:
+            assert row in extended
+            continue
+        if not words or (words[0][0] == "N" and len(words) == 1):
+            assert parsed.cmd_letter[row] == 0
+            continue
+        head = words[1] if words[0][0] == "N" else words[0]
+        if head[0] not in "GMT" or head[1] is None:
+            assert row + 1 in issue_lines
+            continue
+        assert chr(parsed.cmd_letter[row]) == head[0]
+        assert parsed.cmd_number[row] == head[1]
+        if head[0] == "M" and head[1] in TEXT_COMMANDS:
+            continue
+        rest = words[words.index(head) + 1 :]
+        for letter, value in rest:
+            if value is not None and letter not in [
+                w[0] for w in rest[rest.index((letter, value)) + 1 :]
+            ]:
+                assert parsed.param(letter)[row] == value
