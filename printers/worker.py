@@ -36,7 +36,7 @@ __all__ = ["IoWorker", "WorkerSink"]
 
 log = logging.getLogger(__name__)
 
-READ_SLICE_S = 0.1
+READ_SLICE_S = 0.25
 HELLO_RETRY_S = 1.0
 
 

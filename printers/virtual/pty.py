@@ -28,7 +28,8 @@ __all__ = ["VirtualPrinter"]
 log = logging.getLogger(__name__)
 
 BOOT_DELAY_S = 0.05
-IDLE_POLL_S = 0.05
+IDLE_POLL_S = 0.2
+HANGUP_POLL_S = 0.05  # how soon a host opening the port is noticed (then the boot banner)
 WRONG_BAUD_REPLY = b"\xfe\x80\x9c\xff\r\n"
 
 
@@ -140,14 +141,17 @@ class VirtualPrinter:
         while not self._stopping.is_set():
             now = time.monotonic()
             deadline = firmware.next_deadline() if connected else None
-            timeout_s = IDLE_POLL_S if deadline is None else min(IDLE_POLL_S, deadline - now)
+            if connected and now < booted_at:
+                deadline = booted_at  # the banner is due when the boot window ends
+            idle_s = IDLE_POLL_S if connected else HANGUP_POLL_S
+            timeout_s = idle_s if deadline is None else min(idle_s, deadline - now)
             events = poller.poll(max(0.0, timeout_s) * 1000.0)
             hangup = any(mask & select.POLLHUP for _, mask in events)
             now = time.monotonic()
             if hangup:
                 connected = False
                 self._pending = b""
-                time.sleep(IDLE_POLL_S)
+                time.sleep(HANGUP_POLL_S)
                 continue
             if not connected:
                 connected, booted_at = True, now + BOOT_DELAY_S

@@ -396,3 +396,24 @@ def test_p31_m0_in_a_job_pauses_on_the_host(virtual: Factory, profile: PrinterPr
     run(scenario())
     assert "M0" not in printer.executed
     assert len(job_moves(printer.executed)) == 40
+
+
+@pytest.mark.timeout(30)
+def test_a_slow_printer_does_not_stall_a_fast_one(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    slow = virtual(speed=4.0, name="slow")
+    fast = virtual(instant=True, name="fast")
+
+    async def scenario() -> None:
+        slow_connection, _ = await connected(slow, profile)
+        fast_connection, fast_events = await connected(fast, profile)
+        await slow_connection.start_print(["G4 S12", "G1 X1"], job_name="dwell")
+        await fast_connection.start_print(relative_moves(1000), job_name="quick")
+        await fast_events.wait(EventKind.JOB_FINISHED, timeout_s=10)
+        assert slow_connection.status.state is S.PRINTING
+        await slow_connection.cancel()
+        await asyncio.gather(slow_connection.disconnect(), fast_connection.disconnect())
+
+    run(scenario())
+    assert len(job_moves(fast.executed)) == 1000
