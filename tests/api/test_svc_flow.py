@@ -68,3 +68,25 @@ def test_petg_job_waits_for_a_filament_swap_on_the_todo_list(client: TestClient)
     assert done.status_code == 200 and done.json()["material"] == "PETG"
     job = wait_for(client, "/api/jobs/J0001", lambda j: j["state"] == "done")
     assert job["prints"][0]["printer_id"] == "P1"
+
+
+def test_a_printer_in_maintenance_takes_no_work(client: TestClient):
+    wait_for(client, "/api/printers/P1", lambda p: p["state"] == "idle")
+    on = client.post("/api/printers/P1/actions", json={"action": "maintenance_on"})
+    assert on.status_code == 200 and on.json()["state"] == "maintenance"
+    assert 'slicefarm_printers{state="maintenance"} 1.0' in client.get("/metrics").text
+    response = client.post(
+        "/api/jobs",
+        files={"file": ("cube.stl", CUBE.read_bytes())},
+        data={"printer_model": "ender3", "priority": "5", "due": "2026-01-01T00:00:00Z"},
+    )
+    assert response.status_code == 201
+    wait_for(client, "/api/jobs/J0001", lambda j: j["state"] == "queued")
+    plan = wait_for(client, "/api/plan", lambda p: p["generated"] >= response.json()["created"])
+    assert not any(x["prints"] for x in plan["printers"])
+    assert client.get("/api/farm").json()["queue_length"] == 1
+
+    off = client.post("/api/printers/P1/actions", json={"action": "maintenance_off"})
+    assert off.status_code == 200 and off.json()["state"] != "maintenance"
+    job = wait_for(client, "/api/jobs/J0001", lambda j: j["state"] == "done")
+    assert job["priority"] == 5 and job["due"] == "2026-01-01T00:00:00Z"
