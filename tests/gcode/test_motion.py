@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gcode.motion import resolve_moves
 from gcode.parse import parse
@@ -67,3 +69,55 @@ def test_counter_clockwise_full_circle():
         2 * math.pi * 5, rel=2e-3
     )
     assert moves.end[chords, 1].min() == pytest.approx(-5, abs=0.05)
+
+
+def reference_positions(lines: list[str]) -> list[list[float]]:
+    """A plain line-by-line interpreter (Marlin semantics) to check the vectorized one."""
+    pos = [0.0, 0.0, 0.0, 0.0]
+    rel_xyz = rel_e = False
+    out = []
+    for line in lines:
+        words = line.split()
+        cmd, args = words[0], {w[0]: float(w[1:]) for w in words[1:]}
+        if cmd in ("G90", "G91"):
+            rel_xyz = rel_e = cmd == "G91"
+        elif cmd in ("M82", "M83"):
+            rel_e = cmd == "M83"
+        elif cmd == "G92":
+            for k, axis in enumerate("XYZE"):
+                if axis in args:
+                    pos[k] = args[axis]
+        elif cmd == "G1":
+            for k, axis in enumerate("XYZE"):
+                if axis in args:
+                    relative = rel_e if axis == "E" else rel_xyz
+                    pos[k] = pos[k] + args[axis] if relative else args[axis]
+        out.append(list(pos))
+    return out
+
+
+values = st.integers(-50, 50).map(lambda v: v / 4)
+program_line = st.one_of(
+    st.sampled_from(["G90", "G91", "M82", "M83"]),
+    st.builds(
+        lambda axes, v: "G92 " + " ".join(f"{a}{v}" for a in axes),
+        st.sets(st.sampled_from("XYZE"), min_size=1),
+        values,
+    ),
+    st.builds(
+        lambda moves: "G1 " + " ".join(f"{a}{v}" for a, v in moves),
+        st.lists(
+            st.tuples(st.sampled_from("XYZE"), values),
+            min_size=1,
+            max_size=4,
+            unique_by=lambda t: t[0],
+        ),
+    ),
+)
+
+
+@given(st.lists(program_line, min_size=1, max_size=40))
+@settings(deadline=None, max_examples=200)
+def test_positions_match_a_line_by_line_interpreter(lines):
+    expected = np.array(reference_positions(lines))
+    np.testing.assert_allclose(positions("\n".join(lines) + "\n"), expected, atol=1e-9)
