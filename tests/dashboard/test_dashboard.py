@@ -329,3 +329,32 @@ FORMAT_CASES = [
 def test_format_helpers_in_the_browser(page, expression, expected):
     script = f"import('/static/js/format.js').then((m) => {{ with (m) return {expression}; }})"
     assert page.evaluate(script) == expected
+
+
+BUTTON_CASES = [
+    ({"state": "printing", "bed_clear": False}, ["Pause", "Cancel"]),
+    ({"state": "paused", "bed_clear": False}, ["Resume", "Cancel"]),
+    ({"state": "idle", "bed_clear": True}, ["Load filament", "Maintenance"]),
+    ({"state": "needs_operator", "bed_clear": False}, ["Bed cleared"]),
+    (
+        {"state": "needs_operator", "bed_clear": True, "message": "load PETG red into P1 for J1-1"},
+        ["Loaded PETG red", "Other…"],
+    ),
+    (
+        {"state": "needs_operator", "bed_clear": True, "message": "J1-1 failed"},
+        ["Done", "Load filament"],
+    ),
+    ({"state": "error", "bed_clear": True}, ["Bed cleared, reset", "Maintenance"]),
+    ({"state": "maintenance", "bed_clear": True}, ["Back in service"]),
+    ({"state": "offline", "bed_clear": True}, ["Maintenance"]),
+]
+
+
+@pytest.mark.parametrize(("printer", "labels"), BUTTON_CASES)
+def test_each_printer_state_gets_its_operator_buttons(page, printer, labels):
+    script = """(printer) => import('/static/js/actions.js').then((m) => {
+        const box = document.createElement('div');
+        box.innerHTML = m.printerButtons({id: 'P1', ...printer});
+        return [...box.querySelectorAll('button')].map((b) => b.textContent);
+    })"""
+    assert page.evaluate(script, printer) == labels
