@@ -30,7 +30,7 @@ from printers.responses import (
     parse_response,
 )
 from printers.streamer import Streamer
-from printers.transport import SerialTransport, detect_baud
+from printers.transport import BAUD_CANDIDATES, SerialTransport, detect_baud
 
 __all__ = ["IoWorker", "WorkerSink"]
 
@@ -85,8 +85,10 @@ class IoWorker:
         Blocking; run it in an executor.  Raises :class:`PrinterError` with the port's name.
         """
         self.transport.open()
-        if detect_baud_rate:
-            detect_baud(self.transport, "M105")
+        if detect_baud_rate:  # P26: the profile's rate (the last good one) first
+            first = self.transport.baud
+            candidates = (first, *(b for b in BAUD_CANDIDATES if b != first))
+            detect_baud(self.transport, "M105", candidates)
         deadline = time.monotonic() + timeout_s
         while not self._online:
             if time.monotonic() > deadline:
