@@ -67,7 +67,7 @@ def run_instance(path: Path, size: str, workers: int, seed: int, tmp: Path) -> R
     t0 = time.monotonic()
     cpsat = solve(problem, time_limit_s=LIMIT_S[size] * SAFETY, workers=workers, seed=seed)
     cpsat_s = time.monotonic() - t0
-    bound = lower_bound(problem)
+    bound = lower_bound(problem, with_operators=True)
     verdicts = [evaluate(path, plan_to_dict(p, problem), tmp) for p in (fifo, greedy, cpsat)]
     row = Row(
         path.stem,

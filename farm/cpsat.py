@@ -18,6 +18,7 @@ Objective: weighted tardiness · (horizon + 1) + makespan.
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -145,10 +146,19 @@ class _Builder:
 
     def _task(self, task: Task) -> None:
         job = task.job
-        s, d, u = self._start_vars(task.id, job.release_min)
+        allowed = self.printer_ids if self.w.allowed is None else self.w.allowed[task.id]
+        # no turnaround before the release, nor before any allowed printer falls free
+        free_from = min(
+            (
+                self.w.start_state[p.id].free_from_min
+                for p in self.p.eligible[job.id]
+                if p.id in self.printer_ids and p.id in allowed
+            ),
+            default=0,
+        )
+        s, d, u = self._start_vars(task.id, max(job.release_min, free_from))
         presence = {}
         durations = []
-        allowed = self.printer_ids if self.w.allowed is None else self.w.allowed[task.id]
         for printer in self.p.eligible[job.id]:
             if printer.id not in self.printer_ids or printer.id not in allowed:
                 continue
@@ -396,6 +406,7 @@ def solve_model(
     prm.linearization_level = 0
     if workers > 1:
         prm.interleave_search = INTERLEAVE
+    prm.log_search_progress = bool(os.environ.get("CPSAT_LOG"))
     status = solver.solve(fm.model)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assignments = None

@@ -29,6 +29,7 @@ from farm.shifts import capacity_profile
 log = logging.getLogger(__name__)
 
 DAY_MIN = 1440
+SLACK_AFTER_MIN = DAY_MIN  # a freed task starts at most this long after the window
 MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
 SUB_WALL_MAX_S = 3.0  # a sub-solve never takes longer than this (wall clock)
 
@@ -117,7 +118,12 @@ class Lns:
             center = max(ends, default=0) - self.rng.randrange(0, DAY_MIN)
         else:
             center = self.rng.choice(movable).start_min if movable else 0
-        ordered = sorted(movable, key=lambda a: abs(a.start_min - center))[: self.target]
+        # half before the centre, half after: across a night or weekend this trades tasks
+        # between the last shift and the next one
+        before = sorted((a for a in movable if a.start_min <= center), key=lambda a: -a.start_min)
+        after = sorted((a for a in movable if a.start_min > center), key=lambda a: a.start_min)
+        half = self.target // 2
+        ordered = before[:half] + after[: self.target - min(half, len(before))]
         if not ordered:
             return _Move([], 0, 0)
         t0 = min(a.start_min for a in ordered)
@@ -222,7 +228,7 @@ class Lns:
             operators_free=np.maximum(free, 0),
             job_floor_min=kept_end,
             makespan_floor_min=makespan_floor,
-            latest_start_min=min(self.p.horizon_end_min, latest + 2 * DAY_MIN),
+            latest_start_min=min(self.p.horizon_end_min, latest + SLACK_AFTER_MIN),
         )
 
     # -- loop -----------------------------------------------------------------------------
