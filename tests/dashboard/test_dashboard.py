@@ -305,6 +305,48 @@ def test_a_part_the_service_refuses_shows_its_words(page, farm):
     page.click(".staged-error [data-remove]")
 
 
+def test_todo_one_click_loads_the_filament_a_part_waits_for(page, farm, artifacts):
+    require_a_connected_printer(farm)
+    before = {p["id"]: p for p in farm.get("/api/printers")["printers"]}
+    answer = httpx.post(
+        f"{farm.url}/api/jobs",
+        files={"file": ("green_cube.stl", CUBE.read_bytes())},
+        data={"material": "PLA", "color": "green"},
+        headers={"X-Api-Key": farm.key},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    job_id = answer.json()["id"]
+    try:
+        loaded = page.locator('#todo button[data-act="filament_loaded"][data-color="green"]')
+        loaded.first.wait_for(timeout=90 * SECOND_MS)
+        page.screenshot(path=str(artifacts / "dashboard-todo.png"), full_page=True)
+        printer_id = loaded.first.get_attribute("data-printer")
+        loaded.first.click()
+        card(page, printer_id).locator(".filament-text", has_text="PLA green").wait_for(
+            timeout=30 * SECOND_MS
+        )
+        assert farm.get(f"/api/printers/{printer_id}")["color"] == "green"
+    finally:
+        cleanup = {"X-Api-Key": farm.key}
+        httpx.delete(f"{farm.url}/api/jobs/{job_id}", headers=cleanup, timeout=30)
+    deadline = time.monotonic() + 30
+    while farm.get(f"/api/printers/{printer_id}")["state"] in ("printing", "paused"):
+        assert time.monotonic() < deadline, "the cancelled print did not stop"
+        time.sleep(0.5)
+    original = before[printer_id]
+    httpx.post(
+        f"{farm.url}/api/printers/{printer_id}/actions",
+        json={
+            "action": "filament_loaded",
+            "material": original["material"],
+            "color": original["color"],
+        },
+        headers=cleanup,
+        timeout=10,
+    ).raise_for_status()
+
+
 FORMAT_CASES = [
     ("duration(null)", "–"),
     ("duration(45)", "45s"),
