@@ -68,6 +68,7 @@ class Analysis:
     flavor: str | None
     max_extrude_speed_mm_s: float | None
     max_travel_speed_mm_s: float | None
+    max_volumetric_flow_mm3_s: float | None
     retractions: int
     tool_changes: int
     tools: tuple[int, ...]
@@ -151,13 +152,16 @@ def analyze_text(
     _require_gcode(facts.parsed, source)
     est = estimate_parsed(facts.parsed, printer.limits, facts.moves)
     diameter = facts.info.filament_diameter_mm or printer.filament_diameter_mm
-    grams = facts.filament_mm * math.pi * (diameter / 2) ** 2 / 1000.0 * material.density_g_cm3
+    area_mm2 = math.pi * (diameter / 2) ** 2
+    grams = facts.filament_mm * area_mm2 / 1000.0 * material.density_g_cm3
+    flow = None if facts.max_e_speed_mm_s is None else round(facts.max_e_speed_mm_s * area_mm2, 2)
     return Analysis(
         source=source,
         filament_g=round(grams, 2),
         filament_cost=round(grams / 1000.0 * material.cost_per_kg, 2),
         filament_diameter_mm=diameter,
         estimated_time_s=round(est.total_s, 1),
+        max_volumetric_flow_mm3_s=flow,
         printer=printer.name,
         material=material.name,
         **facts.fields,
@@ -172,6 +176,7 @@ class _Facts:
     moves: Moves
     info: SlicerInfo
     filament_mm: float
+    max_e_speed_mm_s: float | None  # filament speed of the fastest extrusion of 1 mm or more
     fields: dict
 
 
@@ -179,7 +184,7 @@ class _Facts:
 def _facts(text: str) -> _Facts:
     parsed = parse(text)
     if not np.count_nonzero(parsed.cmd_letter):
-        return _Facts(parsed, resolve_moves(parsed)[0], slicer_info(""), 0.0, {})
+        return _Facts(parsed, resolve_moves(parsed)[0], slicer_info(""), 0.0, None, {})
     moves, _ = resolve_moves(parsed)
     info = slicer_info(text)
     geo = _geometry(moves)
@@ -213,7 +218,7 @@ def _facts(text: str) -> _Facts:
         issue_count=len(parsed.issues),
         **_temperatures(parsed, moves),
     )
-    return _Facts(parsed, moves, info, filament_mm, fields)
+    return _Facts(parsed, moves, info, filament_mm, _max_e_speed_mm_s(moves), fields)
 
 
 def _require_gcode(parsed: ParsedGcode, source: str | None) -> None:
@@ -275,6 +280,16 @@ def _geometry(moves: Moves) -> _Geometry:
 
 def _max(values: np.ndarray) -> float | None:
     return round(float(values.max()), 2) if len(values) else None
+
+
+def _max_e_speed_mm_s(moves: Moves, min_length_mm: float = 1.0) -> float | None:
+    """Fastest commanded filament speed over extrusions at least ``min_length_mm`` long."""
+    delta = moves.delta
+    length = np.hypot(delta[:, 0], delta[:, 1])
+    use = moves.extruding() & (length >= min_length_mm)
+    if not use.any():
+        return None
+    return float(np.max(delta[use, 3] / length[use] * moves.feedrate_mm_s[use]))
 
 
 def _filament_mm(moves: Moves) -> float:

@@ -2,7 +2,8 @@
 
 ``check_compatibility`` returns the problems in words (an empty list means the
 job may be routed there): the print must fit the bed, temperatures must lie
-within the printer's and the material's limits, the nozzle and filament
+within the printer's and the material's limits (and the flow within the
+material's volumetric limit), the nozzle and filament
 diameters the file states must match the printer, and the flavour and commands
 must be ones the printer's firmware understands.
 """
@@ -16,6 +17,7 @@ BED_TOLERANCE_MM = 0.5  # extrusion may touch the bed edge
 TRAVEL_TOLERANCE_MM = 10.0  # purge and park moves often leave the bed a little
 NOZZLE_TOLERANCE_MM = 0.01
 FILAMENT_TOLERANCE_MM = 0.05
+FLOW_TOLERANCE = 1.05  # 5 % over the material's volumetric limit
 
 # Flavours (PrusaSlicer/Orca ``gcode_flavor``, Cura ``;FLAVOR:``) each firmware runs.
 _MARLIN_LIKE = ("marlin", "marlin2", "marlinlegacy", "reprap (marlin/sprinter)", "sprinter")
@@ -88,6 +90,12 @@ def _temperatures(
         )
     if material is None:
         return problems
+    flow = analysis.max_volumetric_flow_mm3_s
+    if flow is not None and flow > material.max_volumetric_speed_mm3_s * FLOW_TOLERANCE:
+        problems.append(
+            f"extrudes up to {flow:g} mm³/s, more than {material.name}'s "
+            f"{material.max_volumetric_speed_mm3_s:g} mm³/s"
+        )
     lo, hi = material.min_nozzle_temp_c, material.max_nozzle_temp_c
     for label, value in (
         ("first-layer nozzle", analysis.first_layer_nozzle_temp_c),

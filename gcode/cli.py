@@ -126,7 +126,8 @@ def format_analysis(a: Analysis) -> str:
         f"bed {_num(a.first_layer_bed_temp_c, ' °C')}",
         f"nozzle:       {_num(a.nozzle_diameter_mm, ' mm')} stated",
         f"speeds:       extrude up to {_num(a.max_extrude_speed_mm_s, ' mm/s')}, "
-        f"travel up to {_num(a.max_travel_speed_mm_s, ' mm/s')}",
+        f"travel up to {_num(a.max_travel_speed_mm_s, ' mm/s')}, "
+        f"flow up to {_num(a.max_volumetric_flow_mm3_s, ' mm³/s')}",
         f"retractions:  {a.retractions}",
         f"tool changes: {a.tool_changes} (tools {', '.join(f'T{t}' for t in a.tools)})",
         f"progress:     {'M73 present' if a.has_m73 else 'no M73'}",

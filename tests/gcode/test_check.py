@@ -30,6 +30,7 @@ def test_clean_job_has_no_problems():
         ({"max_nozzle_temp_c": 280.0}, "above the printer's maximum 260"),
         ({"max_bed_temp_c": 110.0}, "bed temperature 110"),
         ({"first_layer_nozzle_temp_c": 250.0}, "outside PLA's"),
+        ({"max_volumetric_flow_mm3_s": 20.0}, "more than PLA's 15 mm³/s"),
         ({"nozzle_diameter_mm": 0.6}, "0.6 mm nozzle"),
         ({"stated_filament_diameter_mm": 2.85}, "2.85 mm filament"),
         ({"flavor": "Griffin"}, "flavour 'Griffin'"),
@@ -61,6 +62,14 @@ def test_klipper_printer_accepts_macros():
     problems = check_compatibility(job, klipper)
     if klipper.firmware.value == "klipper":
         assert problems == []
+
+
+def test_tpu_is_refused_for_a_fast_print(fixture_paths):
+    a = analyze(fixture_paths["PrusaSlicer"], material=load_material("TPU"))
+    # 0.45 mm x 0.2 mm lines at 50 mm/s: about 4.5 mm³/s, TPU takes 2.5
+    assert 4 < a.max_volumetric_flow_mm3_s < 6
+    problems = check_compatibility(a, ENDER, load_material("TPU"))
+    assert any("mm³/s" in p for p in problems)
 
 
 def test_real_files_fit_the_ender(fixture_paths):
