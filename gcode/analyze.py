@@ -283,13 +283,17 @@ def _max(values: np.ndarray) -> float | None:
 
 
 def _max_e_speed_mm_s(moves: Moves, min_length_mm: float = 1.0) -> float | None:
-    """Fastest commanded filament speed over extrusions at least ``min_length_mm`` long."""
+    """Top commanded filament speed, mm/s: exceeded over at most 0.1 % of the extruded
+    length (moves of ``min_length_mm`` or more), so a few short bursts do not count."""
     delta = moves.delta
     length = np.hypot(delta[:, 0], delta[:, 1])
     use = moves.extruding() & (length >= min_length_mm)
     if not use.any():
         return None
-    return float(np.max(delta[use, 3] / length[use] * moves.feedrate_mm_s[use]))
+    speed = delta[use, 3] / length[use] * moves.feedrate_mm_s[use]
+    order = np.argsort(speed, kind="stable")
+    share = np.cumsum(length[use][order]) / length[use].sum()
+    return float(speed[order][min(np.searchsorted(share, 0.999), len(order) - 1)])
 
 
 def _filament_mm(moves: Moves) -> float:
