@@ -45,8 +45,17 @@ _DURATION_PATTERNS = tuple(
 )
 _CURA_TIME = re.compile(r"^;TIME:(\d+(?:\.\d*)?)\s*$", re.MULTILINE)
 _CURA_ELAPSED = re.compile(r"^;TIME_ELAPSED:(\d+(?:\.\d*)?)\s*$", re.MULTILINE)
-_FILAMENT_MM = re.compile(r"^;\s*filament used \[mm\]\s*=\s*([\d.]+)", re.MULTILINE)
-_CURA_FILAMENT_M = re.compile(r"^;Filament used:\s*([\d.]+)m", re.MULTILINE)
+# (pattern, factor to mm) of the slicers' own filament figures
+_FILAMENT = tuple(
+    (re.compile(pattern, re.MULTILINE | re.IGNORECASE), factor)
+    for pattern, factor in (
+        (r"^;\s*filament used \[mm\]\s*=\s*([\d.]+)", 1.0),  # Prusa, Super, Orca, slicefarm
+        (r"^;\s*Filament used:\s*([\d.]+)m\b", 1000.0),  # Cura (0m from CuraEngine alone)
+        (r"^;\s*Filament length:\s*([\d.]+)\s*mm", 1.0),  # Simplify3D
+        (r"^;\s*Material#1 Used:\s*([\d.]+)", 1.0),  # ideaMaker
+    )
+)
+_KISS_MINUTES = re.compile(r"^;\s*Estimated Build Time:\s*([\d.]+)\s*minutes", re.MULTILINE)
 _SETTING = re.compile(
     r"^;[ \t]*([A-Za-z_][\w\[\]. ]*?)[ \t]*[=:,][ \t]*([^\n]*?)[ \t\r]*$", re.MULTILINE
 )
@@ -145,6 +154,9 @@ def _slicer_time_s(text: str) -> float | None:
             seconds = parse_duration_s(match.group(1))
             if seconds is not None:
                 return seconds
+    kiss = _KISS_MINUTES.search(text)
+    if kiss:
+        return float(kiss.group(1)) * 60.0
     cura = _CURA_TIME.search(text)
     if cura:
         seconds = float(cura.group(1))
@@ -157,10 +169,8 @@ def _slicer_time_s(text: str) -> float | None:
 
 
 def _slicer_filament_mm(text: str) -> float | None:
-    match = _FILAMENT_MM.search(text)
-    if match:
-        return float(match.group(1))
-    cura = _CURA_FILAMENT_M.search(text)
-    if cura and float(cura.group(1)) > 0:
-        return float(cura.group(1)) * 1000.0
+    for pattern, factor in _FILAMENT:
+        match = pattern.search(text)
+        if match and float(match.group(1)) > 0:
+            return float(match.group(1)) * factor
     return None

@@ -59,5 +59,19 @@ def test_durations(text, seconds):
     assert parse_duration_s(text) == seconds
 
 
-def test_cura_filament_metres():
-    assert slicer_info(";Filament used: 1.5m\n").filament_mm == 1500.0
+@pytest.mark.parametrize(
+    ("text", "filament_mm"),
+    [
+        (";Filament used: 1.5m\n", 1500.0),
+        (";Filament used: 0m\n", None),
+        ("; filament used [mm] = 397.56\n", 397.56),
+        (";   Filament length: 1234.5 mm (1.23 m)\n", 1234.5),
+        (";Material#1 Used: 321.5\n", 321.5),
+    ],
+)
+def test_filament_figures(text, filament_mm):
+    assert slicer_info(text).filament_mm == filament_mm
+
+
+def test_kisslicer_minutes():
+    assert slicer_info("; Estimated Build Time:   48.05 minutes\n").estimated_time_s == 2883.0
