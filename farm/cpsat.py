@@ -18,7 +18,6 @@ Objective: weighted tardiness · (horizon + 1) + makespan.
 from __future__ import annotations
 
 import itertools
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,8 +25,6 @@ from ortools.sat.python import cp_model
 
 from farm.model import Assignment, Filament, Printer, PrinterState, Problem, Task
 from farm.shifts import capacity_profile
-
-INTERLEAVE = True
 
 
 @dataclass(frozen=True)
@@ -405,8 +402,7 @@ def solve_model(
     prm.symmetry_level = 0
     prm.linearization_level = 0
     if workers > 1:
-        prm.interleave_search = INTERLEAVE
-    prm.log_search_progress = bool(os.environ.get("CPSAT_LOG"))
+        prm.interleave_search = True  # deterministic with several threads
     status = solver.solve(fm.model)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assignments = None

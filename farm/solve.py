@@ -104,7 +104,7 @@ def solve(
     _require_valid(problem, incumbent)
     frozen = _frozen_ids(incumbent, freeze_before)
     # leave time for the final check and for a sub-solve that overruns its share
-    remaining_s = 0.95 * time_limit_s - (time.monotonic() - t_start) - 0.2
+    remaining_s = 0.85 * time_limit_s - (time.monotonic() - t_start) - 0.2
     best = incumbent
     if remaining_s > 0.3:
         config = LnsConfig(
