@@ -134,8 +134,13 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
             process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(farm: Farm) -> Iterator[object]:
+    """Chromium for one test module.
+
+    Module scope, not session: Playwright's sync API keeps an asyncio loop running in the
+    main thread while it is open, and later tests that call ``asyncio.run`` would fail.
+    """
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     sync_playwright = sync_api.sync_playwright
 
