@@ -167,6 +167,9 @@ def report(rows: list[dict], runs: int) -> str:
             "",
             f"Against PrusaSlicer (normal mode): largest error {max(prusa_errors):.1f} %, "
             f"mean |error| {statistics.mean(prusa_errors):.1f} % over {len(prusa_errors)} files.",
+            "CuraEngine's own estimator follows Marlin 1.0 (X and Y jerk as one vector, blocks",
+            "start and stop at half the jerk), so it runs longer than a per-axis Marlin 1.1+",
+            "model; its figures are listed for comparison, not as a target.",
         ]
     lines += [
         "",
