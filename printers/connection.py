@@ -261,8 +261,10 @@ class PrinterConnection:
         self._set_state(S.RESUMING)
         for command in self._resume:
             self._send(command)
-        self._live_worker().call(_release_job)
+        worker = self._live_worker()
         self._set_state(S.PRINTING)
+        worker.job_started()  # an end seen while pausing was ignored: report it again
+        worker.call(_release_job)
 
     async def cancel(self) -> None:
         """Stop feeding, abort heat-ups (M108), run the profile's cancel script; state IDLE."""

@@ -129,7 +129,9 @@ class IoWorker:
         self.transport.write_line(command)
 
     def job_started(self) -> None:
-        self._complete_posted = self._draining_posted = False
+        """Arm the job-end events (at a start, and again at a resume)."""
+        with self.lock:
+            self._complete_posted = self._draining_posted = False
 
     def _run(self) -> None:
         try:

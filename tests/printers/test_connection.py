@@ -417,3 +417,23 @@ def test_a_slow_printer_does_not_stall_a_fast_one(
 
     run(scenario())
     assert len(job_moves(fast.executed)) == 1000
+
+
+@pytest.mark.timeout(30)
+def test_p30_pause_during_the_last_command_finishes_after_resume(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    printer = virtual(speed=4.0)
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(["G91", "G4 S2"], job_name="short")
+        await asyncio.sleep(0.1)
+        await connection.pause()  # waits for the dwell, which is the job's last line
+        await connection.resume()
+        finished = await recorder.wait(EventKind.JOB_FINISHED, timeout_s=10)
+        assert finished.status.state is S.IDLE
+        await connection.disconnect()
+
+    run(scenario())
+    assert printer.executed.count("G4 S2") == 1
