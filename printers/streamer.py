@@ -56,7 +56,6 @@ class StreamerSettings:
 class _Sent:
     number: int | None
     code: str
-    is_job: bool
     generation: int = 0  # how many rewinds had happened when it was sent
 
 
@@ -72,7 +71,6 @@ class Streamer:
         self.busy_protocol = False  # set from Cap:BUSY_PROTOCOL (P19, P24)
         self.resends = 0
         self.lines_sent = 0
-        self.job_lines_sent = 0
         self.timeouts = 0
         self._history: dict[int, str] = {}
         self._in_flight: deque[_Sent] = deque()
@@ -142,7 +140,6 @@ class Streamer:
         """Reset numbering (P6, P7) and start feeding ``commands`` (raw G-code lines)."""
         self._job = commands
         self._job_exhausted = False
-        self.job_lines_sent = 0
         self.job_paused = False
         self._priority.appendleft("\0reset")
         return self.pump(now)
@@ -253,7 +250,7 @@ class Streamer:
         self._in_flight.clear()
         self._swallow_oks = 0
         self._last_activity = now
-        self._in_flight.append(_Sent(None, TICKLE, False))
+        self._in_flight.append(_Sent(None, TICKLE))
         return [TICKLE]
 
     # ----------------------------------------------------------------- sending
@@ -277,36 +274,35 @@ class Streamer:
             self._resend_cursor = number + 1 if number + 1 < self.next_number else None
             text = self._history[number]
             code = command_code(text.split(" ", 1)[1])
-            self._in_flight.append(_Sent(number, code, False, self._generation))
+            self._in_flight.append(_Sent(number, code, self._generation))
             return text
         if self._priority:
             command = self._priority.popleft()
             if command == "\0reset":
                 return self._send_reset(now)
-            return self._send_numbered(command, is_job=False)
+            return self._send_numbered(command)
         if self._job is not None and not self.job_paused and not self._job_exhausted:
             for raw in self._job:
                 command = clean_command(raw)
                 if not command:
                     continue
-                self.job_lines_sent += 1
                 if command_code(command) in HOST_PAUSE_CODES:
                     log.info("%s in the job: pausing on the host instead (P31)", command)
                     self.job_paused = self.pause_requested = True
                     return None
-                return self._send_numbered(command, is_job=True)
+                return self._send_numbered(command)
             self._job_exhausted = True
-            return self._send_numbered(JOB_END_SYNC, is_job=False)
+            return self._send_numbered(JOB_END_SYNC)
         return None
 
-    def _send_numbered(self, command: str, *, is_job: bool) -> str:
+    def _send_numbered(self, command: str) -> str:
         number = self.next_number
         self.next_number += 1
         if "*" in command:
             command = command.replace("*", "")
         text = frame(number, command)
         self._remember(number, text)
-        self._in_flight.append(_Sent(number, command_code(command), is_job, self._generation))
+        self._in_flight.append(_Sent(number, command_code(command), self._generation))
         return text
 
     def _send_reset(self, now: float) -> str:
@@ -318,7 +314,7 @@ class Streamer:
         self.next_number = 1
         self._reset_number = 0
         self._remember(0, text)
-        self._in_flight.append(_Sent(0, "M110", False))
+        self._in_flight.append(_Sent(0, "M110"))
         self._last_activity = now
         return text
 
