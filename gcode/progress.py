@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from gcode.estimate import Estimate, estimate_parsed
-from gcode.motion import resolve_moves
+from gcode.motion import Moves, resolve_moves
 from gcode.parse import parse
 from printers.profiles import MachineLimits
 
@@ -63,25 +63,40 @@ def add_m73(
     """Insert M73 progress lines; returns the new text and the estimate of the input.
 
     A text that already has M73 lines is returned unchanged unless
-    ``replace_existing``, which drops the old lines first.
+    ``replace_existing``, which drops the old lines first.  Lines end as the
+    file's own lines do (``\n`` or ``\r\n``).
     """
     if has_m73(text):
         if not replace_existing:
             return text, estimate_parsed(parse(text), limits)
-        text = "".join(line for line in text.splitlines(keepends=True) if not _M73_RE.match(line))
+        text = "\n".join(line for line in text.split("\n") if not _M73_RE.match(line))
     parsed = parse(text)
     moves, _ = resolve_moves(parsed)
     est = estimate_parsed(parsed, limits, moves)
     command_rows = np.flatnonzero(parsed.cmd_letter)
     if not len(command_rows):
         return text, est
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += "\n"
+    inserts = _progress_lines(est, moves, text, int(command_rows[0]), int(command_rows[-1]))
+    eol = "\r\n" if "\r\n" in text[:4096] else "\n"
+    rows = text.split("\n")  # the parser's rows: only \n ends a line
+    out: list[str] = []
+    for row, line in enumerate(rows):
+        if row in inserts:
+            out.append(inserts[row] + eol)
+        out.append(line if row == len(rows) - 1 else line + "\n")
+    if rows[-1]:
+        out.append(eol)  # a last line without a line end gets one
+    if len(rows) in inserts:
+        out.append(inserts[len(rows)] + eol)
+    return "".join(out), est
+
+
+def _progress_lines(
+    est: Estimate, moves: Moves, text: str, first: int, last: int
+) -> dict[int, str]:
+    """M73 lines by the 0-based row they go before: start, layer starts, end."""
     total = est.total_s
-    inserts: dict[int, str] = {}  # insert before this 0-based line
-    first, last = int(command_rows[0]), int(command_rows[-1])
-    inserts[first] = m73_line(0.0, total)
+    inserts = {first: m73_line(0.0, total)}
     previous = inserts[first]
     markers = layer_marker_lines(text)
     # after a marker line, or before the first extrusion of a layer
@@ -90,12 +105,5 @@ def add_m73(
         line = m73_line(est.elapsed_at(row - 1), total)
         if first < row <= last and line != previous:
             inserts[row] = previous = line
-    out: list[str] = []
-    for row, line in enumerate(lines):
-        extra = inserts.get(row)
-        if extra is not None:
-            out.append(extra + "\n")
-        out.append(line)
-        if row == last:
-            out.append(m73_line(total, total) + "\n")
-    return "".join(out), est
+    inserts[last + 1] = m73_line(total, total)
+    return inserts

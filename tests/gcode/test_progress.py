@@ -66,3 +66,17 @@ def test_simplify3d_markers():
     text = "G28\n; layer 1, Z = 0.2\nG1 Z0.2 X5 E1 F600\n; layer 2, Z = 0.4\nG1 Z0.4 X0 E2\n"
     lines = add_m73(text, LIMITS)[0].splitlines()
     assert lines[lines.index("; layer 2, Z = 0.4") + 1] == "M73 P50 R0"
+
+
+def test_line_ends_are_kept():
+    crlf = "G28\r\n;LAYER_CHANGE\r\nG1 X10 E1 F600\r\n;LAYER_CHANGE\r\nG1 Z0.4 X0 E2\r\n"
+    out, _ = add_m73(crlf, LIMITS)
+    assert "\n" not in out.replace("\r\n", "")
+    assert out.startswith("M73 P0 R0\r\nG28\r\n")
+    assert out.endswith("G1 Z0.4 X0 E2\r\nM73 P100 R0\r\n")
+    bare = "G28\nG1 X10 E1 F600"  # no line end after the last command
+    out, _ = add_m73(bare, LIMITS)
+    assert out == "M73 P0 R0\nG28\nG1 X10 E1 F600\nM73 P100 R0\n"
+    # a form feed inside a comment is not a line end for the parser
+    odd = "G28\n; a \x0c b\nG1 X10 E1 F600\n"
+    assert add_m73(odd, LIMITS)[0] == "M73 P0 R0\nG28\n; a \x0c b\nG1 X10 E1 F600\nM73 P100 R0\n"
