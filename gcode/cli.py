@@ -52,10 +52,14 @@ def run_analyze(args: argparse.Namespace) -> int:
         print(f"slicefarm: error: {exc}", file=sys.stderr)
         return 2
     problems = check_compatibility(result, printer, material) if args.check else []
-    if args.thumbnails:
-        _write_thumbnails(Path(args.file), Path(args.thumbnails))
-    if args.add_m73:
-        _write_with_m73(Path(args.file), Path(args.add_m73), printer)
+    try:
+        if args.thumbnails:
+            _write_thumbnails(Path(args.file), Path(args.thumbnails))
+        if args.add_m73:
+            _write_with_m73(Path(args.file), Path(args.add_m73), printer)
+    except OSError as exc:
+        print(f"slicefarm: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     if args.json:
         out = result.to_json()
         if args.check:

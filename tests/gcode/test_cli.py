@@ -58,3 +58,11 @@ def test_add_m73_writes_a_copy(fixture_paths, tmp_path, capsys):
     text = out.read_text()
     assert text.count("\nM73 P") >= 25
     assert "\nM73 P100 R0\n" in text
+
+
+def test_unwritable_output_exits_2(fixture_paths, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    target = blocker / "out.gcode"  # a file is in the way of the folder
+    assert main(["analyze", str(fixture_paths["Cura"]), "--add-m73", str(target)]) == 2
+    assert "out.gcode" in capsys.readouterr().err
