@@ -41,7 +41,19 @@ LAYER_Z_DECIMALS = 3
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything ``slicefarm analyze`` reports about one G-code file (units in names)."""
+    """Everything ``slicefarm analyze`` reports about one G-code file (units in names).
+
+    bbox_mm / bbox_all_mm : ((xmin, ymin, zmin), (xmax, ymax, zmax)) of the extrusions / of
+        every move end, logical coordinates as the file gives them; None when there is none
+    layers : distinct heights at which the file extrudes while moving in X/Y
+    filament_mm : high-water mark of the extruder position (retractions do not count)
+    estimated_time_s : our planner model for ``printer``; slicer_* : what the slicer wrote
+    first_layer_*_temp_c : last target set before the first extrusion; max_* : highest set
+    max_volumetric_flow_mm3_s : exceeded over at most 0.1 % of the extruded length
+    retractions : extruder-only moves backwards plus G10; tool_changes : T to another tool
+    commands : distinct G/M/T commands; extended_commands : Klipper-style macro names
+    issues : the first MAX_REPORTED_ISSUES malformed lines; issue_count : all of them
+    """
 
     source: str | None
     lines: int
