@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import signal
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from farm import model as m
 from farm.config import FarmConfig, ReplanPolicy, operators_at
@@ -39,6 +41,21 @@ def solve_problem(problem: m.Problem, time_limit_s: float, workers: int) -> m.Pl
     from farm.greedy import greedy_plan
 
     return greedy_plan(problem)
+
+
+@contextlib.contextmanager
+def _sigint_kept() -> Iterator[None]:
+    """Put the SIGINT handler back after a solve: CP-SAT catches SIGINT while it solves and
+    leaves the default handler behind, so Ctrl-C would kill the service without a shutdown."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 class Dispatcher:
@@ -113,7 +130,10 @@ class Dispatcher:
         snap = self._snapshot()
         problem, mapping = build_problem(self.config, snap)
         params = self.config.scheduling
-        plan = await asyncio.to_thread(solve_problem, problem, params.time_limit_s, params.workers)
+        with _sigint_kept():
+            plan = await asyncio.to_thread(
+                solve_problem, problem, params.time_limit_s, params.workers
+            )
         self._last_plan_monotonic = time.monotonic()
         self.plans_made += 1
         self.plan = FarmPlan(snap.t0, dt.datetime.now(dt.UTC), problem, plan, mapping)
