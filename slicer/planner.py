@@ -117,14 +117,19 @@ def _island_paths(
             speed = s.outer_wall_speed_mm_s if depth == 0 else s.wall_speed_mm_s
             out.append(Toolpath(loop, feature, w, speed))
             cur = loop[-1]
-    if isl.thin_lines:
-        starts = np.array([line[0] for line, _ in isl.thin_lines])
-        ends = np.array([line[-1] for line, _ in isl.thin_lines])
+    for lines, feature, speed in (
+        (isl.thin_lines, Feature.OUTER_WALL, s.outer_wall_speed_mm_s),
+        (isl.gap_lines, Feature.WALL, s.wall_speed_mm_s),
+    ):
+        if not lines:
+            continue
+        starts = np.array([line[0] for line, _ in lines])
+        ends = np.array([line[-1] for line, _ in lines])
         order, flipped = nearest_order(starts, ends, cur, reversible=True)
         for k, flip in zip(order, flipped, strict=True):
-            line, width = isl.thin_lines[k]
+            line, width = lines[k]
             line = line[::-1] if flip else line
-            out.append(Toolpath(line, Feature.OUTER_WALL, width, s.outer_wall_speed_mm_s))
+            out.append(Toolpath(line, feature, width, speed))
             cur = line[-1]
     if skins is None or isl.infill_area.is_empty:
         return out

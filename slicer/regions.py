@@ -32,6 +32,7 @@ class IslandWalls:
     loops       : closed rings ((n, 2) float64, mm, first point not repeated) with their depth
                   (0 = outer wall), outermost first
     thin_lines  : open polylines ((n, 2) float64, mm) with their line width in mm
+    gap_lines   : the same for gaps between walls too narrow for infill (gap fill)
     infill_area : the area to fill, already overlapping the innermost wall
     outline     : the island's cross-section
     """
@@ -40,6 +41,7 @@ class IslandWalls:
     loops: tuple[tuple[np.ndarray, int], ...]
     thin_lines: tuple[tuple[np.ndarray, float], ...]
     infill_area: shapely.Geometry
+    gap_lines: tuple[tuple[np.ndarray, float], ...] = ()
 
 
 def line_spacing_mm(width_mm: float, height_mm: float) -> float:
@@ -90,7 +92,37 @@ def island_walls(
     else:
         infill = shapely.Polygon()
     thin = _thin_lines(island, covered, width_mm)
-    return IslandWalls(island, tuple(loops), tuple(thin), infill)
+    infill, gaps = _split_gaps(infill, spacing, overlap_mm)
+    return IslandWalls(island, tuple(loops), tuple(thin), infill, tuple(gaps))
+
+
+def _split_gaps(
+    infill: shapely.Geometry, spacing_mm: float, overlap_mm: float
+) -> tuple[shapely.Geometry, list[tuple[np.ndarray, float]]]:
+    """Infill pieces too narrow for two infill lines become single gap-fill lines."""
+    if infill.is_empty:
+        return infill, []
+    parts = shapely.get_parts(infill)
+    narrow = shapely.is_empty(
+        shapely.buffer(parts, -spacing_mm, join_style="mitre", mitre_limit=MITRE_LIMIT)
+    )
+    if not narrow.any():
+        return infill, []
+    gaps: list[tuple[np.ndarray, float]] = []
+    for piece in parts[narrow]:
+        rect = _rectangle_axis(piece)
+        if rect is not None:
+            line, thickness = rect
+            gaps.append((line, max(thickness - overlap_mm, spacing_mm * THIN_MIN_FRACTION)))
+            continue
+        if piece.area < spacing_mm * spacing_mm:
+            continue
+        lines = medial_axis(piece, spacing_mm)
+        length = sum(float(np.hypot(*np.diff(line, axis=0).T).sum()) for line in lines)
+        if length > 0:
+            thickness = min(piece.area / length, 2.0 * spacing_mm)
+            gaps.extend((line, max(thickness, spacing_mm * THIN_MIN_FRACTION)) for line in lines)
+    return shapely.union_all(parts[~narrow]), gaps
 
 
 def _thin_lines(

@@ -20,7 +20,7 @@ from slicer.mesh import Mesh
 log = logging.getLogger(__name__)
 
 # Contour points closer than this to the line through their neighbours are dropped.
-SIMPLIFY_TOLERANCE_MM = 0.01
+SIMPLIFY_TOLERANCE_MM = 0.025
 # Open contour ends (holes in the mesh) closer than this are joined before closing.
 JOIN_GAP_MM = 2.0
 # Polygons smaller than this are noise.

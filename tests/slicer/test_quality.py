@@ -173,7 +173,8 @@ def test_thin_walls_all_printed() -> None:
     seg = layer.seg_array()
     mids = (seg[:, :2] + seg[:, 2:]) / 2
     x = np.sort(np.unique(np.round(mids[:, 0] - mids[:, 0].min())))
-    walls = shapely.union_all(shapely.buffer(shapely.linestrings(seg.reshape(-1, 2, 2)), W / 2))
+    half = np.array(layer.widths) / 2 + 0.01  # each line as wide as it is printed
+    walls = shapely.union_all(shapely.buffer(shapely.linestrings(seg.reshape(-1, 2, 2)), half))
     assert len(shapely.get_parts(walls)) == 11
     assert len(x) > 0
     assert segment_length(seg).sum() > 11 * 10 - 1
