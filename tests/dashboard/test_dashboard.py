@@ -94,6 +94,25 @@ def test_search_filters_the_wall_and_escape_clears_it(page, farm):
     assert page.locator(".card:visible").count() == len(printers)
 
 
+def test_theme_button_cycles_light_dark_and_the_systems(page, artifacts):
+    def background() -> str:
+        return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+    system = background()  # the tab prefers dark
+    assert system == "rgb(13, 17, 23)"
+    page.click("#theme")
+    assert page.locator("#theme").inner_text() == "Light"
+    assert background() == "rgb(243, 244, 246)"
+    page.wait_for_timeout(400)  # let the colour transitions finish before the picture
+    page.screenshot(path=str(artifacts / "dashboard-light.png"), full_page=True)
+    page.click("#theme")
+    assert page.locator("#theme").inner_text() == "Dark"
+    assert background() == system
+    page.click("#theme")
+    assert page.locator("#theme").inner_text() == "Auto"
+    assert page.evaluate("document.documentElement.dataset.theme") is None
+
+
 def test_gantt_has_one_row_per_printer(page, farm):
     printers = farm.get("/api/printers")["printers"]
     page.locator(".gantt-row").first.wait_for()

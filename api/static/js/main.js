@@ -12,6 +12,7 @@ import { addView, nowMs, refreshAll, setFarm, setJobs, setPlan, setPrinters } fr
 import { createTodo } from "./todo.js";
 import { toast } from "./toast.js";
 import { createUpload } from "./upload.js";
+import { installTheme } from "./theme.js";
 import { createDensity, createWall, showPrinter } from "./wall.js";
 
 const FARM_REFRESH_MS = 60_000;
@@ -150,6 +151,7 @@ async function tryLogin(event) {
 }
 
 function boot() {
+  installTheme($("theme"));
   adoptKeyFromHash();
   // A kiosk link opened on a page that is already open: take the new key and start afresh.
   window.addEventListener("hashchange", () => {
