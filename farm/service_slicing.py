@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import tempfile
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MESH_SUFFIXES = {".stl": "stl", ".3mf": "3mf", ".obj": "obj"}
 GCODE_SUFFIXES = {".gcode": "gcode", ".gco": "gcode", ".g": "gcode"}
+PARENT_POLL_S = 1.0
 
 
 class UploadError(Exception):
@@ -44,8 +48,25 @@ def source_of(filename: str) -> str:
 
 
 def make_pool(workers: int) -> Executor:
-    """A process pool that does not fork the service's threads (spawn)."""
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    """A process pool that does not fork the service's threads (spawn); its workers exit
+    when the service dies, even by ``kill -9``."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """In a worker: a thread that ends the process once its parent is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _linked(store_root: str, sha: str, source: str, tmp: str) -> Path:
