@@ -65,14 +65,14 @@ def load_mesh(path: str | Path) -> Mesh:
 
 
 def _binary_stl_triangles(data: bytes) -> np.ndarray | None:
-    """(m, 3, 3) float64 triangles if ``data`` is a well-formed binary STL, else None."""
+    """(m, 3, 3) float32 triangles if ``data`` is a well-formed binary STL, else None."""
     if len(data) < 84:
         return None
     count = int(np.frombuffer(data, dtype="<u4", count=1, offset=80)[0])
     if count == 0 or len(data) != 84 + count * _STL_RECORD.itemsize:
         return None
     records = np.frombuffer(data, dtype=_STL_RECORD, count=count, offset=84)
-    return records["v"].reshape(count, 3, 3).astype(np.float64)
+    return records["v"].reshape(count, 3, 3)  # float32, as stored
 
 
 def _trimesh_triangles(path: Path) -> np.ndarray:
@@ -92,7 +92,7 @@ def _trimesh_triangles(path: Path) -> np.ndarray:
 
 
 def repair(path: Path | str, triangles: np.ndarray) -> Mesh:
-    """Index, clean and validate ``triangles`` ((m, 3, 3) float64, mm) into a Mesh."""
+    """Index, clean and validate ``triangles`` ((m, 3, 3) float32 or float64, mm) into a Mesh."""
     if len(triangles) == 0:
         raise MeshError(path, "not a mesh (no triangles found)")
     if not np.isfinite(triangles).all():
@@ -118,7 +118,7 @@ def repair(path: Path | str, triangles: np.ndarray) -> Mesh:
 def _merge_vertices(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge points on a MERGE_QUANTUM_MM grid: ((n, 3) float64 mm, (m, 3) int64)."""
     lo = points.min(axis=0)
-    q = np.round((points - lo) / MERGE_QUANTUM_MM).astype(np.int64)
+    q = np.round((points - lo) / np.float32(MERGE_QUANTUM_MM)).astype(np.int64)
     bits = max(int(q.max()).bit_length(), 1)
     if bits > 21:
         shift = bits - 21
@@ -131,7 +131,7 @@ def _merge_vertices(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     new[1:] = sorted_key[1:] != sorted_key[:-1]
     inverse = np.empty(len(key), dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
-    return points[order[new]], inverse.reshape(-1, 3)
+    return points[order[new]].astype(np.float64), inverse.reshape(-1, 3)
 
 
 def _drop_bad_faces(faces: np.ndarray) -> np.ndarray:
