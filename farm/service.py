@@ -51,6 +51,8 @@ class FarmService:
         url = database_url or config.database_url or f"sqlite:///{self.data_dir / 'farm.db'}"
         self.db = Database(url)
         self.store = Store(self.data_dir / "store")
+        if self.store.clean_tmp():
+            log.warning("removed half-written uploads left by a crash")
         self.keys = KeyChecker(self.db)
         self.bus = EventBus()
         self.queue = JobQueue(self.db, config.scheduling.max_attempts)

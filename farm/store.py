@@ -35,6 +35,13 @@ class Store:
         self._tmp = self.root / "tmp"
         self._tmp.mkdir(exist_ok=True)
 
+    def clean_tmp(self) -> int:
+        """Remove half-written files a crash left behind (call once, at service start)."""
+        stale = [p for p in self._tmp.iterdir() if p.is_file()]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
     def path(self, sha: str) -> Path:
         """Where the blob with this digest lives (it may not exist)."""
         if not _is_digest(sha):

@@ -53,3 +53,5 @@ def test_store_is_content_addressed_and_limits_size(tmp_path: Path):
     with pytest.raises(TooLarge):
         asyncio.run(store.put_stream(chunks(), limit_bytes=500))
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [store.path(sha)]
+    (tmp_path / "tmp" / "tmpcrash").write_bytes(b"half an upload")
+    assert Store(tmp_path).clean_tmp() == 1 and store.exists(sha)
