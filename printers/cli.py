@@ -51,16 +51,19 @@ def _register_ports(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_ports)
 
 
-def _positive_or(word: str, kind: type[float] | type[int], what: str) -> Callable[[str], Any]:
-    """An argparse type: a positive ``kind`` number, or the literal ``word``."""
+def _positive_or(
+    word: str | None, kind: type[float] | type[int], what: str
+) -> Callable[[str], Any]:
+    """An argparse type: a positive ``kind`` number, or the literal ``word`` (if any)."""
 
     def convert(text: str) -> float | int | str:
-        if text == word:
+        if word is not None and text == word:
             return text
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not {what} or '{word}'") from None
+            alternative = f" or '{word}'" if word is not None else ""
+            raise argparse.ArgumentTypeError(f"'{text}' is not {what}{alternative}") from None
         if value <= 0:
             raise argparse.ArgumentTypeError(f"{what} must be > 0, got {value}")
         return value
@@ -105,6 +108,12 @@ def _register_virtual(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fault", default="", help="faults to inject, e.g. corrupt=0.02")
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault dice")
     parser.add_argument("--no-autoreport", action="store_true", help="no AUTOREPORT_TEMP")
+    parser.add_argument(
+        "--baud",
+        type=_positive_or(None, int, "a baud rate"),
+        default=115200,
+        help="the rate the printers listen at; hosts at another rate read garbage (P26)",
+    )
     parser.set_defaults(func=run_virtual)
 
 
@@ -162,6 +171,7 @@ def run_virtual(args: argparse.Namespace) -> int:
             seed=args.seed + index,
             name=f"virtual{index + 1}",
             autoreport_temp=not args.no_autoreport,
+            baud=args.baud,
         )
         for index in range(args.count)
     ]

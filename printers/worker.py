@@ -73,6 +73,7 @@ class IoWorker:
         self._raw_post = post
         self._online = False
         self._seen_start = False
+        self._garbage_seen = False
         self._complete_posted = False
         self._draining_posted = False
         self._stopping = threading.Event()
@@ -92,7 +93,11 @@ class IoWorker:
         deadline = time.monotonic() + timeout_s
         while not self._online:
             if time.monotonic() > deadline:
-                raise ProtocolError(f"{self.transport.url}: no answer to hello in {timeout_s:g} s")
+                hint = " (garbage received: wrong baud rate? try baud 'auto')"
+                raise ProtocolError(
+                    f"{self.transport.url}: no answer to hello in {timeout_s:g} s"
+                    + (hint if self._garbage_seen else "")
+                )
             self._seen_start = False
             with self.lock:
                 self._write([self.streamer.hello(time.monotonic())])
@@ -213,6 +218,7 @@ class IoWorker:
         elif isinstance(response, Start):
             self._handle_start()
         else:
+            self._garbage_seen = self._garbage_seen or "\ufffd" in line
             log.debug("%s: %s", self.name, line)
 
     def _handle_error(self, error: FirmwareError, now: float) -> None:

@@ -437,3 +437,18 @@ def test_p30_pause_during_the_last_command_finishes_after_resume(
 
     run(scenario())
     assert printer.executed.count("G4 S2") == 1
+
+
+@pytest.mark.timeout(30)
+def test_p26_wrong_baud_rate_is_named_in_the_error(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    printer = virtual(instant=True, baud=57600)
+    settings = HostSettings(streamer=StreamerSettings(), connect_timeout_s=1.5)
+
+    async def scenario() -> None:
+        connection = PrinterConnection(printer.port, profile=profile, settings=settings)
+        with pytest.raises(PrinterError, match="wrong baud rate"):
+            await connection.connect()
+
+    run(scenario())
