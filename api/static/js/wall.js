@@ -95,7 +95,10 @@ function updateCard(card, p) {
     card.el.dataset.state = v;
     card.badge.textContent = stateWords(v);
   });
-  put(card, "name", p.name, (v) => (card.name.textContent = v));
+  put(card, "name", p.name, (v) => {
+    card.name.textContent = v;
+    card.el.setAttribute("aria-label", v);
+  });
   put(card, "sub", `${p.id} · ${p.model ?? p.profile ?? ""}`, (v) => (card.sub.textContent = v));
   put(card, "part", c ? c.name : idleText(p), (v) => (card.part.textContent = v));
   card.el.classList.toggle("is-busy", Boolean(c));
