@@ -1,8 +1,9 @@
 """The operator dashboard in Debian's Chromium against a real ``slicefarm serve`` (demo farm).
 
-The tests of this module share one tab (see conftest) and run in file order: the wall, the
-plan, an upload that prints with moving progress, then operator actions on printers.
-Screenshots land in tests/artifacts/.
+The tests of this module share one tab (see conftest) and run in file order: login, the wall,
+the plan, an upload that prints with moving progress, operator actions on printers, the queue's
+cancel and retry, a to-do click that loads a filament, then the page's pure helpers evaluated
+in the same tab. Screenshots land in tests/artifacts/.
 """
 
 from __future__ import annotations
