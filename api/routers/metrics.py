@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from api.deps import KeyDep
+from api.deps import KeyOrQueryDep
 from farm.service import FarmService
 
 router = APIRouter(tags=["metrics"])
@@ -40,7 +40,7 @@ def registry_for(service: FarmService) -> CollectorRegistry:
     return registry
 
 
-@router.get("/metrics", dependencies=[KeyDep])
+@router.get("/metrics", dependencies=[KeyOrQueryDep])
 def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

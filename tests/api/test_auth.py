@@ -22,6 +22,11 @@ def test_wrong_or_missing_key_is_401(client: TestClient):
     assert client.get("/api/events?key=nope", headers={"X-Api-Key": ""}).status_code == 401
 
 
+def test_metrics_take_the_key_as_a_query_parameter(client: TestClient, api_key: str):
+    response = client.get(f"/metrics?key={api_key}", headers={"X-Api-Key": ""})
+    assert response.status_code == 200 and "slicefarm_queue_length 0.0" in response.text
+
+
 def test_revoked_key_stops_working(client: TestClient, service):
     key = create_key(service.db, "temp")
     assert client.get("/api/farm", headers={"X-Api-Key": key}).status_code == 200
