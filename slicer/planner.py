@@ -90,14 +90,13 @@ def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
 
 
 def _island_order(islands: list[IslandWalls], start_xy: np.ndarray) -> list[IslandWalls]:
+    """Islands in nearest-neighbour order of their rearmost outline point."""
     if len(islands) < 2:
         return islands
     anchors = [np.asarray(isl.outline.exterior.coords)[:-1] for isl in islands]
     starts = np.array([a[np.argmax(a[:, 1])] for a in anchors])
-    lines = [np.array([s, s]) for s in starts]
-    ordered = order_lines(lines, start_xy)
-    by_start = {tuple(s): i for i, s in enumerate(starts)}
-    return [islands[by_start[tuple(line[0])]] for line in ordered]
+    order, _ = nearest_order(starts, starts, start_xy, reversible=False)
+    return [islands[k] for k in order]
 
 
 def _island_paths(
