@@ -9,9 +9,12 @@ nearly as good.  Several orders and penalties are tried; the best plan wins.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from farm.derive import make_plan
@@ -142,18 +145,27 @@ VARIANTS = (
 )
 
 
-def greedy_plan(problem: Problem, *, quick: bool = False, passes: int | None = None) -> Plan:
-    """The best of several list schedules (one when ``quick``); always feasible or raises."""
+def _one_pass(problem: Problem, variant: tuple[str, int]) -> Plan:
+    rule, factor = variant
+    order = sorted(problem.tasks, key=priority_rules(problem)[rule])
+    plan = list_schedule(problem, order, factor * problem.params.swap_min, "greedy")
+    log.debug("greedy %s/%d: wt=%d makespan=%d", rule, factor, *plan.objective)
+    return plan
+
+
+def greedy_plan(
+    problem: Problem, *, quick: bool = False, passes: int | None = None, processes: int = 1
+) -> Plan:
+    """The best of several list schedules (one when ``quick``); always feasible or raises.
+
+    ``processes`` > 1 runs the passes in that many worker processes (same result).
+    """
     require_schedulable(problem)
-    rules = priority_rules(problem)
     variants = VARIANTS[: 1 if quick else passes or len(VARIANTS)]
-    best: Plan | None = None
-    for rule, factor in variants:
-        order = sorted(problem.tasks, key=rules[rule])
-        penalty = factor * problem.params.swap_min
-        plan = list_schedule(problem, order, penalty, "greedy")
-        log.debug("greedy %s/%d: wt=%d makespan=%d", rule, factor, *plan.objective)
-        if best is None or plan.objective < best.objective:
-            best = plan
-    assert best is not None
-    return best
+    if processes > 1 and len(variants) > 1:
+        context = multiprocessing.get_context("spawn")  # safe from threads, unlike fork
+        with ProcessPoolExecutor(min(processes, len(variants)), mp_context=context) as pool:
+            plans = list(pool.map(_one_pass, itertools.repeat(problem), variants))
+    else:
+        plans = [_one_pass(problem, v) for v in variants]
+    return min(plans, key=lambda plan: plan.objective)  # the first best: deterministic

@@ -27,17 +27,24 @@ from farm.model import Plan, Problem
 
 log = logging.getLogger(__name__)
 
-GREEDY_SHARE = 0.25  # at most this share of the time limit for greedy passes
+GREEDY_SHARE = 0.3  # at most this share of the time limit for greedy passes
+PARALLEL_GREEDY_TASKS = 800  # from this many tasks the greedy passes run in processes
 # CP-SAT deterministic time per second of time limit: the search ends on this budget (the
 # same seed, workers and limit then give the same plan) unless the wall clock strikes first,
 # which happens on a loaded machine, where CP-SAT does much less work per second.
 DETERMINISTIC_PER_S = 0.15
 
 
-def _greedy_passes(problem: Problem, time_limit_s: float) -> int:
+def _greedy_processes(problem: Problem, workers: int) -> int:
+    """Worker processes for the greedy passes: only big farms repay starting them."""
+    return min(workers, 2) if len(problem.tasks) >= PARALLEL_GREEDY_TASKS else 1
+
+
+def _greedy_passes(problem: Problem, time_limit_s: float, processes: int) -> int:
     """How many greedy orders fit in the time budget (about 1.5 ms per task and pass)."""
     per_pass_s = 0.0015 * len(problem.tasks) + 0.01
-    return max(1, min(len(VARIANTS), math.floor(GREEDY_SHARE * time_limit_s / per_pass_s)))
+    fit = math.floor(GREEDY_SHARE * time_limit_s / per_pass_s) * processes
+    return max(1, min(len(VARIANTS), fit))
 
 
 def repair_hint(problem: Problem, hint: Plan, freeze_before: int | None = None) -> Plan:
@@ -70,13 +77,17 @@ def _frozen_ids(plan: Plan, freeze_before: int | None) -> frozenset[str]:
     return frozenset(o.task_id for o in plan.operator_actions if o.start_min < freeze_before)
 
 
-def _incumbent(problem: Problem, time_limit_s: float, hint: Plan | None, freeze_before):
+def _incumbent(
+    problem: Problem, time_limit_s: float, workers: int, hint: Plan | None, freeze_before
+) -> Plan:
     """The best starting plan: greedy or the repaired hint (which wins on frozen tasks)."""
     if hint is not None:
         repaired = repair_hint(problem, hint, freeze_before)
         if freeze_before is not None:
             return repaired
-    greedy = greedy_plan(problem, passes=_greedy_passes(problem, time_limit_s))
+    processes = _greedy_processes(problem, workers)
+    passes = _greedy_passes(problem, time_limit_s, processes)
+    greedy = greedy_plan(problem, passes=passes, processes=processes)
     if hint is not None and repaired.objective < greedy.objective:
         return repaired
     return greedy
@@ -100,7 +111,7 @@ def solve(
     """
     t_start = time.monotonic()
     require_schedulable(problem)
-    incumbent = _incumbent(problem, time_limit_s, hint, freeze_before)
+    incumbent = _incumbent(problem, time_limit_s, workers, hint, freeze_before)
     _require_valid(problem, incumbent)
     frozen = _frozen_ids(incumbent, freeze_before)
     # leave time for the final check and for a sub-solve that overruns its share

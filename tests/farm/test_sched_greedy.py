@@ -64,3 +64,8 @@ def test_lower_bound_is_below_every_plan_on_a_generated_instance():
     for plan in (fifo_plan(problem), greedy_plan(problem)):
         assert bound.weighted_tardiness_min <= plan.weighted_tardiness_min
         assert bound.makespan_min <= plan.makespan_min
+
+
+def test_greedy_in_worker_processes_gives_the_same_plan():
+    problem = load_problem(DATA / "S-7.json")
+    assert greedy_plan(problem, processes=2) == greedy_plan(problem)
