@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -51,6 +51,7 @@ class PrinterConfig(_Strict):
     name: str = ""
     profile: str
     port: str = Field(min_length=1, description="serial device path, or 'virtual'")
+    baud: Annotated[int, Field(gt=0)] | Literal["auto"] | None = None  # None: the profile's
     material: str = "PLA"
     color: str = Field(default="black", min_length=1)
     self_clearing: bool = Field(default=False, description="demo: the bed clears itself")

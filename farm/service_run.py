@@ -70,9 +70,8 @@ class PrintRunner:
                     name=printer.id,
                 )
                 port = printer.virtual.start()
-            conn = PrinterConnection(
-                port, profile=printer.profile, baud=printer.profile.baud_rate, name=printer.id
-            )
+            baud = printer.config.baud or printer.profile.baud_rate
+            conn = PrinterConnection(port, profile=printer.profile, baud=baud, name=printer.id)
             printer.connection = conn
             conn.subscribe(lambda event, p=printer: self._on_host_event(p, event))
             await conn.connect()
