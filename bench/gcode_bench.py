@@ -196,7 +196,7 @@ def write_section(text: str) -> None:
     start = content.index(SECTION)
     end = content.find("\n## ", start + len(SECTION))
     end = len(content) if end < 0 else end + 1
-    results.write_text(content[:start] + text + content[end:])
+    results.write_text(content[:start] + text.rstrip("\n") + "\n\n" + content[end:])
 
 
 def main() -> int:
