@@ -31,7 +31,7 @@ from slicer.planner import LayerJob, plan_layer
 from slicer.plate import arrange
 from slicer.settings import SliceSettings
 from slicer.skirt import skirt_and_brim
-from slicer.slicing import slice_mesh
+from slicer.slicing import EMPTY, slice_mesh
 from slicer.toolpath import LayerPlan
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class _LayerWork:
         return out
 
     def job(self, i: int, have: dict[int, shapely.Geometry]) -> LayerJob:
-        s, empty = self.s, shapely.Polygon()
+        s, empty = self.s, EMPTY
         above = tuple(have.get(j, empty) for j in range(i + 1, i + 1 + s.top_layers))
         below = tuple(have.get(j, empty) for j in range(i - 1, i - 1 - s.bottom_layers, -1))
         prefix = tuple(skirt_and_brim(have[0], s, float(self.heights[0]))) if i == 0 else ()

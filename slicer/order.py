@@ -111,8 +111,7 @@ def seam_index(ring: np.ndarray, mode: SeamPosition, current_xy: np.ndarray) -> 
 
 def loop_from_seam(ring: np.ndarray, seam: int) -> np.ndarray:
     """The ring rotated to start at ``seam`` and closed: (n + 1, 2) float64, mm."""
-    rolled = np.roll(ring, -seam, axis=0)
-    return np.vstack([rolled, rolled[:1]])
+    return np.concatenate([ring[seam:], ring[: seam + 1]])
 
 
 def order_loops_index(

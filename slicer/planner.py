@@ -20,6 +20,7 @@ from slicer.order import (
 )
 from slicer.regions import IslandWalls, Skins, island_walls, line_spacing_mm, split_skins
 from slicer.settings import SliceSettings
+from slicer.slicing import EMPTY
 from slicer.toolpath import Feature, LayerPlan, Toolpath
 
 # Solid infill lines further apart than this many spacings are not joined.
@@ -135,7 +136,7 @@ def _island_paths(
     region = isl.infill_area
     bridge = _clip(skins.bridge, region, single)
     if not bridge.is_empty:
-        support = shapely.buffer(job.below[0], -w) if job.below else shapely.Polygon()
+        support = shapely.buffer(job.below[0], -w) if job.below else EMPTY
         lines = bridge_lines(bridge, support, job.nozzle_mm + BRIDGE_GAP_MM)
         lines = join_lines(order_lines(lines, cur), bridge, 3 * w)
         for line in lines:

@@ -15,6 +15,8 @@ import numpy as np
 import shapely
 from shapely.geometry.polygon import orient
 
+from slicer.slicing import EMPTY
+
 # Offsets keep corners square (mitre) up to this ratio, like the anchors.
 MITRE_LIMIT = 3.0
 # A thin-wall piece must be at least this fraction of a line width thick to be printed.
@@ -74,7 +76,7 @@ def island_walls(
     loops: list[tuple[np.ndarray, int]] = []
     current = island
     inner = island
-    covered = island if perimeters == 0 else shapely.Polygon()
+    covered = island if perimeters == 0 else EMPTY
     for depth in range(perimeters):
         shrink = width_mm / 2.0 if depth == 0 else spacing
         current = opened(current, shrink, radius)
@@ -90,7 +92,7 @@ def island_walls(
         # Areas narrower than one line get no infill (they would only be over-extruded).
         infill = offset(opened(inner, spacing / 2.0, spacing / 2.0), overlap_mm)
     else:
-        infill = shapely.Polygon()
+        infill = EMPTY
     thin = _thin_lines(island, covered, width_mm)
     infill, gaps = _split_gaps(infill, spacing, overlap_mm)
     return IslandWalls(island, tuple(loops), tuple(thin), infill, tuple(gaps))
@@ -114,14 +116,7 @@ def _split_gaps(
         if rect is not None:
             line, thickness = rect
             gaps.append((line, max(thickness - overlap_mm, spacing_mm * THIN_MIN_FRACTION)))
-            continue
-        if piece.area < spacing_mm * spacing_mm:
-            continue
-        lines = medial_axis(piece, spacing_mm)
-        length = sum(float(np.hypot(*np.diff(line, axis=0).T).sum()) for line in lines)
-        if length > 0:
-            thickness = min(piece.area / length, 2.0 * spacing_mm)
-            gaps.extend((line, max(thickness, spacing_mm * THIN_MIN_FRACTION)) for line in lines)
+        # Curved narrow pieces stay unfilled: their medial axes cost more than they add.
     return shapely.union_all(parts[~narrow]), gaps
 
 
@@ -244,7 +239,7 @@ def split_skins(
     # Let skins reach a little into the sparse area, to anchor them.
     solid = offset(solid, width_mm).intersection(infill_area)
     top = opened(top, 0.0, width_mm / 2.0).intersection(solid)
-    bridge = shapely.Polygon()
+    bridge = EMPTY
     if not on_bed and below:
         bridge = opened(solid.difference(below[0]), 0.0, width_mm)
         if not bridge.is_empty:
@@ -252,7 +247,7 @@ def split_skins(
     solid = solid.difference(top)
     if not bridge.is_empty:
         solid, top = solid.difference(bridge), top.difference(bridge)
-    internal = shapely.Polygon()
+    internal = EMPTY
     if not on_bed and below_beyond is not None and above and not solid.is_empty:
         internal = solid
         for geom in [*below, below_beyond, *above[:-1]]:

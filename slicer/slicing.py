@@ -25,6 +25,8 @@ SIMPLIFY_TOLERANCE_MM = 0.025
 JOIN_GAP_MM = 2.0
 # Polygons smaller than this are noise.
 MIN_AREA_MM2 = 1e-4
+# The empty geometry, made once (geometries are immutable; building one parses WKT).
+EMPTY = shapely.Polygon()
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,7 @@ def _join_chains(chains: list[np.ndarray]) -> list[np.ndarray]:
 
 def _polygons(contours: Contours, n_layers: int) -> list[shapely.Geometry]:
     """Per-layer (Multi)Polygons from the contours, non-zero winding."""
-    empty = shapely.Polygon()
+    empty = EMPTY
     result: list[shapely.Geometry] = [empty] * n_layers
     lens = np.diff(contours.offsets)
     ok = lens >= 3
@@ -281,7 +283,7 @@ def _nonzero_fill(polys: np.ndarray, ccw: np.ndarray) -> shapely.Geometry:
     hole_idx = np.flatnonzero(~ccw)
     self_hit = hole_idx[pairs[1]] == pairs[0]
     depth -= np.bincount(pairs[0][self_hit], minlength=len(polys))
-    filled = shapely.Polygon()
+    filled = EMPTY
     for level in range(int(depth.max()) + 1):
         at = depth == level
         outer = polys[at & ccw]
