@@ -23,7 +23,7 @@ from gcode.estimate import estimate_parsed
 from gcode.metadata import SlicerInfo, slicer_info
 from gcode.motion import Moves, resolve_moves
 from gcode.parse import ParsedGcode, parse
-from gcode.progress import has_m73
+from gcode.progress import has_m73, layer_marker_lines
 from gcode.thumbnail import extract_thumbnails
 from printers.profiles import (
     MaterialProfile,
@@ -45,7 +45,8 @@ class Analysis:
 
     bbox_mm / bbox_all_mm : ((xmin, ymin, zmin), (xmax, ymax, zmax)) of the extrusions / of
         every move end, logical coordinates as the file gives them; None when there is none
-    layers : distinct heights at which the file extrudes while moving in X/Y
+    layers : layer change markers (``;LAYER_CHANGE``, ``;LAYER:n``...), or without them the
+        distinct heights at which the file extrudes while moving in X/Y
     filament_mm : high-water mark of the extruder position (retractions do not count)
     estimated_time_s : our planner model for ``printer``; slicer_* : what the slicer wrote
     first_layer_*_temp_c : last target set before the first extrusion; max_* : highest set
@@ -204,7 +205,7 @@ def _facts(text: str) -> _Facts:
     tools, changes = _tools(parsed)
     fields = dict(
         lines=parsed.n_lines,
-        layers=len(geo.layer_z),
+        layers=_layer_count(text, geo.layer_z),
         layer_height_mm=geo.layer_height_mm,
         first_layer_height_mm=geo.first_layer_height_mm,
         bbox_mm=geo.bbox_extrude,
@@ -288,6 +289,13 @@ def _geometry(moves: Moves) -> _Geometry:
         max_extrude_speed=_max(moves.feedrate_mm_s[ext]),
         max_travel_speed=_max(moves.feedrate_mm_s[travel]),
     )
+
+
+def _layer_count(text: str, layer_z: np.ndarray) -> int:
+    """Layer change markers when the slicer wrote them (spiral vases rise continuously),
+    else the distinct extrusion heights."""
+    markers = layer_marker_lines(text)
+    return len(markers) if len(markers) else len(layer_z)
 
 
 def _max(values: np.ndarray) -> float | None:

@@ -89,6 +89,18 @@ def test_prusa_printer_checks_state_the_nozzle():
     assert a.issue_count == 0
 
 
+def test_spiral_vase_counts_layer_markers():
+    turns = []
+    for layer in range(3):
+        turns.append(";LAYER_CHANGE")
+        for k in range(1, 21):  # one turn of a square, rising 0.2 mm
+            z = 0.2 + layer * 0.2 + k * 0.01
+            x, y = [(20, 0), (20, 20), (0, 20), (0, 0)][k % 4]
+            turns.append(f"G1 X{x} Y{y} Z{z:.3f} E{layer * 20 + k}")
+    a = analyze_text("G28\nG1 Z0.2 F600\n" + "\n".join(turns) + "\n")
+    assert a.layers == 3
+
+
 def test_relative_e_and_retractions_count_filament_once():
     text = "M83\nG1 X10 E5 F600\nG1 E-2\nG1 X20\nG1 E2\nG1 X30 E5\nG1 E-2\n"
     a = analyze_text(text)
