@@ -45,6 +45,7 @@ class Analysis:
 
     bbox_mm / bbox_all_mm : ((xmin, ymin, zmin), (xmax, ymax, zmax)) of the extrusions / of
         every move end, logical coordinates as the file gives them; None when there is none
+    layer_height_mm : as the slicer states it, else the median step between layers
     layers : layer change markers (``;LAYER_CHANGE``, ``;LAYER:n``...), or without them the
         distinct heights at which the file extrudes while moving in X/Y
     filament_mm : high-water mark of the extruder position (retractions do not count)
@@ -206,7 +207,7 @@ def _facts(text: str) -> _Facts:
     fields = dict(
         lines=parsed.n_lines,
         layers=_layer_count(text, geo.layer_z),
-        layer_height_mm=geo.layer_height_mm,
+        layer_height_mm=info.layer_height_mm or geo.layer_height_mm,
         first_layer_height_mm=geo.first_layer_height_mm,
         bbox_mm=geo.bbox_extrude,
         bbox_all_mm=geo.bbox_all,
