@@ -169,6 +169,7 @@ def analyze_text(
     area_mm2 = math.pi * (diameter / 2) ** 2
     grams = facts.filament_mm * area_mm2 / 1000.0 * material.density_g_cm3
     flow = None if facts.max_e_speed_mm_s is None else round(facts.max_e_speed_mm_s * area_mm2, 2)
+    logger.debug("%s: %.0f s on %s", source or "text", est.total_s, printer.name)
     return Analysis(
         source=source,
         filament_g=round(grams, 2),

@@ -317,6 +317,7 @@ def _parse_bytes(buf: bytes, first_line: int) -> ParsedGcode:
     extended: list[tuple[int, str, str]] = []
     slow_rows = np.flatnonzero(scan.slow)
     if len(slow_rows):
+        logger.debug("lines %d..: %d on the slow path", first_line + 1, len(slow_rows))
         words = _merge(words, _slow_lines(buf, slow_rows, first_line, issues, extended))
     return _rows(words, n_lines, first_line, issues, extended)
 
