@@ -82,3 +82,29 @@ def test_python_m_slicer_entry(tmp_path: Path) -> None:
     out = tmp_path / "cube.gcode"
     assert module_main([str(MODELS / "xyz_cube_20mm.stl"), "-o", str(out), "--quiet"]) == 0
     assert len(read(out.read_text()).layers) == 100
+
+
+def test_progress_bar_only_when_enabled_and_slow(capsys: pytest.CaptureFixture[str]) -> None:
+    from slicer.cli import ProgressBar
+
+    quiet = ProgressBar(enabled=False, delay_s=0.0)
+    quiet(5, 10)
+    quiet.close()
+    fast = ProgressBar(enabled=True, delay_s=60.0)  # a slice shorter than the delay: no bar
+    fast(5, 10)
+    fast.close()
+    assert capsys.readouterr().err == ""
+    bar = ProgressBar(enabled=True, delay_s=0.0)
+    bar(5, 10)
+    bar(10, 10)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "5/10 layers" in err and "10/10 layers" in err and err.endswith("\n")
+
+
+def test_no_progress_bar_when_stderr_is_not_a_tty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "t.gcode"
+    assert main(["slice", str(MODELS / "thin_walls_varying.stl"), "-o", str(out)]) == 0
+    assert "layers" not in capsys.readouterr().err
