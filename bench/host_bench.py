@@ -220,7 +220,8 @@ def main() -> int:
         "Targets (issue 5): >= 3,000 lines/s at window 1 where printcore does ~800 (3.75x), and "
         "50 printers at realistic speed from one process with none starved and host CPU under "
         "one core. The machine has 2 cores shared with five other engineers' work; absolute "
-        "rates swing 2x between runs, the ratio and the per-line CPU are the steadier figures.",
+        "rates swing up to 4x between runs (each run is in brackets); the ratio and the "
+        "per-line CPU are the steadier figures.",
     ]
     report = "\n".join(out)
     print("\n".join(out[shown:]), flush=True)
