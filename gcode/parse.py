@@ -115,11 +115,18 @@ def parse(source: str | bytes) -> ParsedGcode:
     """Parse a whole G-code text (str or bytes) into one row per line."""
     if isinstance(source, str):
         source = source.encode("utf-8", "surrogateescape")
-    if source.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is not code
-        source = source[3:]
+    return _parse_buffer(_without_bom(source), 0)
+
+
+def _without_bom(buf: bytes) -> bytes:
+    """A UTF-8 byte order mark is not code."""
+    return buf[3:] if buf.startswith(b"\xef\xbb\xbf") else buf
+
+
+def _parse_buffer(buf: bytes, first_line: int) -> ParsedGcode:
+    """Parse in cache-sized blocks of whole lines and join the rows."""
     parts = []
-    first_line = 0
-    for block in _blocks(source, BLOCK_BYTES):
+    for block in _blocks(buf, BLOCK_BYTES):
         parts.append(_parse_bytes(block, first_line))
         first_line += parts[-1].n_lines
     return concat(parts)
@@ -187,17 +194,17 @@ def iter_parse(stream: io.BufferedIOBase, block_bytes: int = 8 << 20) -> Iterato
         chunk = stream.read(block_bytes)
         if not chunk:
             break
-        data = carry + chunk
+        data = carry + chunk if first_line or carry else _without_bom(chunk)
         cut = data.rfind(b"\n") + 1
         if cut == 0:
             carry = data
             continue
         carry = data[cut:]
-        parsed = _parse_bytes(data[:cut], first_line)
+        parsed = _parse_buffer(data[:cut], first_line)
         first_line += parsed.n_lines
         yield parsed
     if carry:
-        yield _parse_bytes(carry, first_line)
+        yield _parse_buffer(carry, first_line)
 
 
 # --- fast path -------------------------------------------------------------------------

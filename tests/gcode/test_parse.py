@@ -73,6 +73,8 @@ def test_byte_order_mark_is_ignored():
     parsed = parse("\ufeffG28\nG1 X1\n")
     assert parsed.issues == ()
     assert parsed.cmd_number.tolist() == [28, 1]
+    (streamed,) = iter_parse(io.BytesIO("\ufeffG28\nG1 X1\n".encode()))
+    assert streamed.issues == () and streamed.cmd_number.tolist() == [28, 1]
 
 
 def test_bare_letters_are_flags():
