@@ -148,7 +148,7 @@ class _LayerWork:
         fz = mesh.vertices[:, 2][mesh.faces]
         self.face_zmax = fz.max(axis=1)
         zmin = fz.min(axis=1)
-        self.by_zmin = np.argsort(zmin, kind="stable")
+        self.by_zmin = np.argsort(zmin)
         self.sorted_zmin = zmin[self.by_zmin]
 
     @property

@@ -124,7 +124,7 @@ def _merge_vertices(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         shift = bits - 21
         q >>= shift
     key = (q[:, 0] << 42) | (q[:, 1] << 21) | q[:, 2]
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # introsort: fast and deterministic
     sorted_key = key[order]
     new = np.empty(len(key), dtype=bool)
     new[0] = True
@@ -141,7 +141,7 @@ def _drop_bad_faces(faces: np.ndarray) -> np.ndarray:
     s = np.sort(faces, axis=1)
     if s.max(initial=0) < (1 << 21):
         key = (s[:, 0] << 42) | (s[:, 1] << 21) | s[:, 2]
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)
         dup = np.zeros(len(faces), dtype=bool)
         dup[order[1:]] = key[order[1:]] == key[order[:-1]]
         return faces[~dup] if dup.any() else faces
