@@ -78,7 +78,6 @@ class SerialTransport:
         self._write_lock = threading.Lock()
         self._pending = b""
         self._fd: int | None = None
-        self.bytes_written = 0
 
     def open(self) -> None:
         """Open the port; :class:`TransportError` names the port when that fails."""
@@ -127,10 +126,6 @@ class SerialTransport:
             raise TransportError(f"{self.url}: device disconnected ({exc})") from None
         return data
 
-    @property
-    def is_open(self) -> bool:
-        return self._serial is not None and self._serial.is_open
-
     def set_baud(self, baud: int) -> None:
         """Switch the rate of the open port (autodetection)."""
         self.baud = baud
@@ -140,9 +135,11 @@ class SerialTransport:
             self._serial.reset_input_buffer()
 
     def close(self) -> None:
-        if self._serial is not None:
+        """Close the port; later reads and writes raise :class:`TransportError`."""
+        port, self._serial, self._fd = self._serial, None, None  # the fd number may be reused
+        if port is not None:
             try:
-                self._serial.close()
+                port.close()
             except (serial.SerialException, OSError) as exc:
                 log.debug("closing %s: %s", self.url, exc)
 
@@ -160,7 +157,6 @@ class SerialTransport:
                     port.write(data)
             except (serial.SerialException, OSError) as exc:
                 raise TransportError(f"{self.url}: write failed: {exc}") from None
-        self.bytes_written += len(data)
 
     def read_lines(self, timeout_s: float) -> list[str]:
         """Whole lines received within ``timeout_s`` (possibly none), without line endings.

@@ -108,7 +108,8 @@ class IoWorker:
         while not self.streamer.idle:
             if time.monotonic() > deadline:
                 raise ProtocolError(f"{self.transport.url}: no answer to M115")
-            self._read_once(deadline - time.monotonic())
+            self._read_once(min(READ_SLICE_S, deadline - time.monotonic()))
+            self.call(lambda streamer, now: streamer.on_tick(now))  # a lost ok (P21)
 
     # ----------------------------------------------------------------- thread
     def start(self) -> None:
@@ -149,12 +150,18 @@ class IoWorker:
                 with self.lock:
                     self._write(self.streamer.on_tick(time.monotonic()))
         except PrinterError as exc:
-            if self._stopping.is_set():
-                return
-            with self.lock:
-                self.streamer.halt()
-            log.warning("%s: %s", self.name, exc)
-            self._post(self._sink.on_lost, str(exc))
+            self._give_up(str(exc))
+        except Exception as exc:  # a bug must fail the printer, never leave it hanging
+            log.exception("%s: I/O thread failed", self.name)
+            self._give_up(f"internal error in the printer host: {exc!r}")
+
+    def _give_up(self, message: str) -> None:
+        if self._stopping.is_set():
+            return
+        with self.lock:
+            self.streamer.halt()
+        log.warning("%s: %s", self.name, message)
+        self._post(self._sink.on_lost, message)
 
     def _read_once(self, timeout_s: float) -> None:
         lines = self.transport.read_lines(timeout_s)
