@@ -139,7 +139,8 @@ def resolve_moves(parsed: ParsedGcode) -> tuple[Moves, np.ndarray]:
         set_value = np.where(move_set | g92_set, np.nan_to_num(value), 0.0)
         add_value = np.where(is_move & present & relative, value, 0.0)
         positions[:, k] = axis_positions(set_mask, set_value, add_value)
-    feed = np.where(is_move, parsed.param("F"), np.nan) * unit / 60.0
+    f_word = parsed.param("F")
+    feed = np.where(is_move & (f_word > 0), f_word, np.nan) * unit / 60.0  # Marlin ignores F<=0
     feedrate = ffill(feed, DEFAULT_FEEDRATE_MM_MIN / 60.0)
     # Homing travels to 0 at the homing speed (Z is capped by its maximum feedrate later).
     feedrate = np.where(g28, HOMING_FEEDRATE_MM_S, feedrate)

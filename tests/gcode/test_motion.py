@@ -44,9 +44,9 @@ def test_inches_and_homing():
 
 
 def test_feedrate_is_modal_and_zero_moves_are_dropped():
-    moves, _ = resolve_moves(parse("G1 X1 F600\nG1 X1\nG1 X2\nG0 X3 F6000\n"))
-    assert moves.line.tolist() == [0, 2, 3]
-    assert moves.feedrate_mm_s.tolist() == [10, 10, 100]
+    moves, _ = resolve_moves(parse("G1 X1 F600\nG1 X1\nG1 X2\nG0 X3 F6000\nG1 X4 F0\n"))
+    assert moves.line.tolist() == [0, 2, 3, 4]
+    assert moves.feedrate_mm_s.tolist() == [10, 10, 100, 100]  # F0 is ignored, as Marlin does
 
 
 @pytest.mark.parametrize("arc", ["G2 X10 Y0 I5 J0 E1", "G2 X10 Y0 R5 E1"])
