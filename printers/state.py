@@ -68,7 +68,15 @@ class EventKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PrinterStatus:
-    """An immutable snapshot of one printer.  Temperatures in °C, times in seconds."""
+    """An immutable snapshot of one printer.  Temperatures in °C, times in seconds.
+
+    ``line`` counts the job's source lines read so far (comments included) and
+    ``total_lines`` all of them, so ``progress = line / total_lines``.  ``layer`` is the
+    0-based index of the current layer from ``;LAYER_CHANGE`` / ``;LAYER:n`` markers.
+    ``remaining_s`` comes from ``M73 R`` when the file has it, else from the progress rate.
+    ``resends`` counts rewinds since the connection was made; ``capabilities`` is a copy of
+    the M115 ``Cap:`` flags; ``error`` says why the printer is in ERROR.
+    """
 
     name: str
     state: ConnectionState
