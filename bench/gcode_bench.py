@@ -95,12 +95,13 @@ def slice_prusa_variant(out: Path) -> list[Path]:
     return files
 
 
-def cura_log_time_s(gcode: Path) -> float | None:
+def cura_log(gcode: Path, pattern: str, factor: float = 1.0) -> float | None:
+    """The last figure CuraEngine logged for ``pattern`` (its G-code header has none)."""
     log = gcode.with_suffix(".log")
     if not log.exists():
         return None
-    found = re.findall(r"Print time \(s\): (\d+)", log.read_text(errors="replace"))
-    return float(found[-1]) if found else None
+    found = re.findall(pattern, log.read_text(errors="replace"))
+    return float(found[-1]) * factor if found else None
 
 
 def measure(path: Path, runs: int) -> dict:
@@ -115,7 +116,9 @@ def measure(path: Path, runs: int) -> dict:
     result = analyze(path, printer=load_printer("ender3"))
     analyze_s = time.perf_counter() - start
     info = slicer_info(data.decode("utf-8", "replace"))
-    reference = cura_log_time_s(path) if info.name == "Cura" else info.estimated_time_s
+    cura = info.name == "Cura"
+    reference = cura_log(path, r"Print time \(s\): (\d+)") if cura else info.estimated_time_s
+    filament = cura_log(path, r";Filament used: ([\d.]+)m", 1000.0) if cura else info.filament_mm
     return {
         "file": path.name,
         "lines": parsed.n_lines,
@@ -126,6 +129,8 @@ def measure(path: Path, runs: int) -> dict:
         "ours_s": result.estimated_time_s,
         "slicer": info.name,
         "slicer_s": reference,
+        "ours_filament_mm": result.filament_mm,
+        "slicer_filament_mm": filament,
     }
 
 
@@ -148,8 +153,8 @@ def report(rows: list[dict], runs: int) -> str:
         "PrusaSlicer with other limits written into the file as M201-M205, per-feature",
         "`M204 P` accelerations (600-1500 mm/s²), jerk 8 and relative E (see PRUSA_VARIANT).",
         "",
-        "| file | slicer | slicer estimate | ours | error |",
-        "| --- | --- | --- | --- | --- |",
+        "| file | slicer | slicer estimate | ours | error | slicer filament mm | ours mm |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     prusa_errors = []
     for r in rows:
@@ -160,7 +165,8 @@ def report(rows: list[dict], runs: int) -> str:
                 prusa_errors.append(abs(error))
         lines.append(
             f"| {r['file']} | {r['slicer']} | {fmt_min(r['slicer_s'])} | "
-            f"{fmt_min(r['ours_s'])} | {'n/a' if error is None else f'{error:+.1f} %'} |"
+            f"{fmt_min(r['ours_s'])} | {'n/a' if error is None else f'{error:+.1f} %'} | "
+            f"{r['slicer_filament_mm'] or 'n/a'} | {r['ours_filament_mm']} |"
         )
     if prusa_errors:
         lines += [
