@@ -207,7 +207,7 @@ _WORK: _LayerWork | None = None
 # Fewer layers than this are done in this process (starting workers costs more).
 MIN_LAYERS_FOR_WORKERS = 24
 # Layers per block handed to a worker.
-BLOCK_LAYERS = 12
+BLOCK_LAYERS = 20
 
 
 def _block_in_worker(bounds: tuple[int, int]) -> list[tuple[str, float, bool]]:
