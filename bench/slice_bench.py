@@ -113,6 +113,39 @@ def bench(models: list[str], runs: int) -> dict[tuple[str, str], list[dict[str, 
     return samples
 
 
+# PrusaSlicer 2.5 with the anchor settings (shared anchors README): filament mm, time s.
+PRUSA = {
+    "3dbenchy": (3968.0, 79 * 60 + 2),
+    "xyz_cube_20mm": (1386.0, 24 * 60 + 7),
+    "bridge_overhang": (1184.0, 22 * 60 + 6),
+    "thin_walls_varying": (398.0, 9 * 60 + 33),
+    "tiny_holes": (2077.0, 43 * 60 + 13),
+    "broken_missing_triangle": (477.0, 8 * 60 + 16),
+}
+
+
+def quality() -> str:
+    """Layers, filament and estimated time of every shared model against PrusaSlicer's."""
+    sys.path.insert(0, str(ROOT))
+    from gcode.writer import format_duration
+    from printers.profiles import load_material, load_printer
+    from slicer.api import slice_models
+
+    rows = [
+        "| model | layers | filament mm (vs PrusaSlicer) | estimated time (vs PrusaSlicer) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, (prusa_mm, prusa_s) in PRUSA.items():
+        r = slice_models([MODELS / f"{name}.stl"], printer=load_printer(), material=load_material())
+        filament_pct = 100 * (r.filament_mm / prusa_mm - 1)
+        time_pct = 100 * (r.estimated_time_s / prusa_s - 1)
+        rows.append(
+            f"| {name} | {r.layers} | {r.filament_mm:.0f} ({filament_pct:+.1f} %) | "
+            f"{format_duration(r.estimated_time_s)} ({time_pct:+.1f} %) |"
+        )
+    return "\n".join(rows)
+
+
 def table(samples: dict[tuple[str, str], list[dict[str, float]]], runs: int) -> str:
     rows = [
         "| model | slicer | wall s median (min-max) | CPU s median | peak RSS MiB | "
@@ -146,7 +179,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--models", default="3dbenchy,3dbenchy_dense_x4,xyz_cube_20mm")
     parser.add_argument("--no-write", action="store_true", help="print, don't touch RESULTS.md")
+    parser.add_argument("--quality-only", action="store_true", help="only the output table")
     args = parser.parse_args()
+    if args.quality_only:
+        print(quality())
+        return 0
     models = args.models.split(",")
     samples = bench(models, args.runs)
     command = f"`.venv/bin/python bench/slice_bench.py --runs {args.runs} --models {args.models}`"
@@ -154,6 +191,10 @@ def main() -> int:
         f"Command: {command} (2-core machine shared with other jobs; whole processes under "
         f"`/usr/bin/time -v`, {args.runs} interleaved runs after one warm-up, medians).\n\n"
         + table(samples, args.runs)
+    )
+    body += (
+        "\n\nOutput of the default settings against PrusaSlicer 2.5 (anchors README; the "
+        "time is the G-code toolkit's estimate, `gcode.estimate`):\n\n" + quality()
     )
     print(body)
     if not args.no_write:
