@@ -413,7 +413,7 @@ def test_a_slow_printer_does_not_stall_a_fast_one(
     async def scenario() -> None:
         slow_connection, _ = await connected(slow, profile)
         fast_connection, fast_events = await connected(fast, profile)
-        await slow_connection.start_print(["G4 S12", "G1 X1"], job_name="dwell")
+        await slow_connection.start_print(["M190 S100", "G1 X1"], job_name="heating")
         await fast_connection.start_print(relative_moves(1000), job_name="quick")
         await fast_events.wait(EventKind.JOB_FINISHED, timeout_s=10)
         assert slow_connection.status.state is S.PRINTING
