@@ -160,7 +160,7 @@ class IoWorker:
             return
         with self.lock:
             self.streamer.halt()
-        log.warning("%s: %s", self.name, message)
+        log.info("%s: %s", self.name, message)  # reported through the connection
         self._post(self._sink.on_lost, message)
 
     def _read_once(self, timeout_s: float) -> None:
