@@ -134,6 +134,10 @@ def measure(path: Path, runs: int) -> dict:
     }
 
 
+def fmt_mm(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def fmt_min(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
@@ -166,7 +170,7 @@ def report(rows: list[dict], runs: int) -> str:
         lines.append(
             f"| {r['file']} | {r['slicer']} | {fmt_min(r['slicer_s'])} | "
             f"{fmt_min(r['ours_s'])} | {'n/a' if error is None else f'{error:+.1f} %'} | "
-            f"{r['slicer_filament_mm'] or 'n/a'} | {r['ours_filament_mm']} |"
+            f"{fmt_mm(r['slicer_filament_mm'])} | {fmt_mm(r['ours_filament_mm'])} |"
         )
     if prusa_errors:
         lines += [
