@@ -54,7 +54,8 @@ class HostSettings:
 
     streamer: StreamerSettings = field(default_factory=StreamerSettings)
     connect_timeout_s: float = 10.0
-    poll_interval_s: float = 2.0  # M105 polling without AUTOREPORT_TEMP (P22)
+    poll_interval_s: float = 2.0  # M105 polling without AUTOREPORT_TEMP, a target set (P22)
+    idle_poll_interval_s: float = 5.0  # ... and with every heater off
     autoreport_interval_s: int = 2  # M155 S<n> with AUTOREPORT_TEMP
     status_interval_s: float = 1.0  # PROGRESS events
     drain_timeout_s: float = 120.0  # pause/cancel wait for the printer at most this long
@@ -409,10 +410,16 @@ class PrinterConnection:
                 continue
             now = time.monotonic()
             if not worker.capabilities.get("AUTOREPORT_TEMP") and now >= next_poll:
-                next_poll = now + self.settings.poll_interval_s
+                next_poll = now + self._poll_interval_s(worker)
                 if self._state not in (S.CANCELLING, S.PAUSING):
                     self._send("M105")
             self._emit(EventKind.PROGRESS)
+
+    def _poll_interval_s(self, worker: IoWorker) -> float:
+        temps = worker.temperatures
+        heaters = [*temps.hotends, temps.bed] if temps else []
+        heating = any(h is not None and (h.target_c or 0.0) > 0 for h in heaters)
+        return self.settings.poll_interval_s if heating else self.settings.idle_poll_interval_s
 
     def _spawn(self, coroutine: object) -> None:
         task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ FAST = HostSettings(
     streamer=StreamerSettings(communication_timeout_s=0.25),
     connect_timeout_s=5.0,
     poll_interval_s=0.2,
+    idle_poll_interval_s=0.2,
     autoreport_interval_s=1,
     status_interval_s=0.1,
     drain_timeout_s=10.0,
