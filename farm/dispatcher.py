@@ -19,27 +19,28 @@ from collections.abc import Awaitable, Callable, Iterator
 
 from farm import model as m
 from farm.config import FarmConfig, ReplanPolicy, operators_at
-from farm.planning import FarmPlan, FarmSnapshot, build_problem
+from farm.derive import make_plan
+from farm.greedy import greedy_plan
+from farm.planning import FarmPlan, FarmSnapshot, build_problem, carry_over
 from farm.service_printers import FarmPrinter
+from farm.solve import solve
 
 log = logging.getLogger(__name__)
 TICK_S = 0.5
 
 
-def solve_problem(problem: m.Problem, time_limit_s: float, workers: int) -> m.Plan:
-    """CP-SAT when it works, else the greedy plan; an empty problem needs neither."""
-    from farm.derive import make_plan
-
+def solve_problem(
+    problem: m.Problem, time_limit_s: float, workers: int, hint: m.Plan | None = None
+) -> m.Plan:
+    """CP-SAT, starting from the previous plan when there is one; the greedy plan if CP-SAT
+    fails.  Nothing is frozen: prints often end earlier or later than planned, and a free
+    printer should get the work that fits it now."""
     if not problem.jobs:
         return make_plan(problem, [], "greedy")
     try:
-        from farm.solve import solve
-
-        return solve(problem, time_limit_s=time_limit_s, workers=workers, seed=0)
+        return solve(problem, time_limit_s=time_limit_s, workers=workers, seed=0, hint=hint)
     except Exception:
         log.exception("CP-SAT failed; falling back to the greedy plan")
-    from farm.greedy import greedy_plan
-
     return greedy_plan(problem)
 
 
@@ -129,10 +130,11 @@ class Dispatcher:
         reasons, self._replan_reasons = self._replan_reasons, []
         snap = self._snapshot()
         problem, mapping = build_problem(self.config, snap)
+        hint = carry_over(self.plan, problem, mapping)
         params = self.config.scheduling
         with _sigint_kept():
             plan = await asyncio.to_thread(
-                solve_problem, problem, params.time_limit_s, params.workers
+                solve_problem, problem, params.time_limit_s, params.workers, hint
             )
         self._last_plan_monotonic = time.monotonic()
         self.plans_made += 1

@@ -16,6 +16,7 @@ from typing import Any
 from farm import model as m
 from farm.config import FarmConfig, shift_windows
 from farm.db import PLANNABLE, JobRow
+from farm.derive import make_plan
 from farm.queue import iso
 from farm.service_printers import FarmPrinter, FarmPrinterState
 
@@ -158,6 +159,24 @@ class FarmPlan:
         rows = [a for a in self.plan.assignments if a.printer_id == printer_id]
         rows.sort(key=lambda a: a.start_min)
         return [self.mapping.task_to_print[a.task_id] for a in rows]
+
+
+def carry_over(previous: FarmPlan | None, problem: m.Problem, mapping: Mapping) -> m.Plan | None:
+    """The previous plan in the terms of a new problem (its task ids, its t = 0), as the
+    solver's hint: what stays the same keeps its printer and order."""
+    if previous is None:
+        return None
+    t0 = dt.datetime.fromisoformat(problem.horizon_start).replace(tzinfo=dt.UTC)
+    shift_min = round((t0 - previous.t0).total_seconds() / 60)
+    task_of = {print_id: task_id for task_id, print_id in mapping.task_to_print.items()}
+    moved = []
+    for a in previous.plan.assignments:
+        task_id = task_of.get(previous.mapping.task_to_print.get(a.task_id, ""))
+        if task_id is None or a.printer_id not in problem.printer_by_id:
+            continue
+        start = max(0, a.start_min - shift_min)
+        moved.append(m.Assignment(task_id, a.printer_id, start, start + a.end_min - a.start_min))
+    return make_plan(problem, moved, "previous plan") if moved else None
 
 
 def _todo(fp: FarmPlan, running: set[str]) -> list[dict[str, Any]]:
