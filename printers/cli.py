@@ -96,7 +96,7 @@ def _register_virtual(subparsers: argparse._SubParsersAction) -> None:
         help="run Marlin-like virtual printers on ptys until Ctrl-C",
         description="Start virtual printers and print their port paths, one per line "
         "('name path').  Faults: corrupt=RATE,drop=RATE,lost_ok=RATE,thermal_runaway=LINES,"
-        "disconnect=LINES,action_pause=LINES,garbage_on_boot=1.",
+        "disconnect=LINES,hang=LINES,action_pause=LINES,garbage_on_boot=1.",
     )
     parser.add_argument("--count", type=int, default=1, help="how many printers (default 1)")
     parser.add_argument(

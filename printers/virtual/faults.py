@@ -2,7 +2,8 @@
 
 Rates are probabilities per received numbered line; ``*_after_lines`` trigger once, after the
 printer has executed that many numbered lines.  ``FaultConfig.parse`` reads the CLI form
-``corrupt=0.02,drop=0.003,lost_ok=0.001,thermal_runaway=500,disconnect=800,action_pause=300``.
+``corrupt=0.02,drop=0.003,lost_ok=0.001,thermal_runaway=500,disconnect=800,hang=700,
+action_pause=300``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class FaultConfig:
     lost_ok_rate: a command runs but its ``ok`` is never sent.
     thermal_runaway_after_lines: kill with ``Error:Thermal Runaway`` after that many lines.
     disconnect_after_lines: the port vanishes (USB unplugged) after that many lines.
+    hang_after_lines: the firmware freezes (answers nothing, port stays open).
     action_pause_after_lines: send ``//action:pause`` once after that many lines.
     garbage_on_boot: send bytes like ``\\x80`` before ``start`` (P27).
     """
@@ -34,6 +36,7 @@ class FaultConfig:
     lost_ok_rate: float = 0.0
     thermal_runaway_after_lines: int | None = None
     disconnect_after_lines: int | None = None
+    hang_after_lines: int | None = None
     action_pause_after_lines: int | None = None
     garbage_on_boot: bool = False
 
@@ -45,6 +48,7 @@ class FaultConfig:
         for name in (
             "thermal_runaway_after_lines",
             "disconnect_after_lines",
+            "hang_after_lines",
             "action_pause_after_lines",
         ):
             value = getattr(self, name)

@@ -76,6 +76,7 @@ class VirtualFirmware:
         self.lines_received = 0
         self.disconnect_requested = False
         self.halted = False
+        self.frozen = False  # the hang fault: nothing is answered any more
         self.hotend: Heater = hotend()
         self.bed: Heater = bed()
         self.position_mm = {"X": 0.0, "Y": 0.0, "Z": 0.0, "E": 0.0}
@@ -128,6 +129,8 @@ class VirtualFirmware:
         if not text:
             return
         self.lines_received += 1
+        if self.frozen:
+            return
         code = _emergency_code(text)
         if code is not None:
             self._emergency(code)
@@ -221,6 +224,9 @@ class VirtualFirmware:
         """Advance heaters, planner and the command queue to ``now``."""
         sim_dt_s = max(0.0, now - self._last_step) * self.speed
         self._last_step = now
+        if self.frozen:
+            self.output.clear()
+            return
         self.hotend.advance(sim_dt_s, instant=self.instant)
         self.bed.advance(sim_dt_s, instant=self.instant)
         if self.halted:
@@ -318,6 +324,8 @@ class VirtualFirmware:
             )
         if faults.disconnect_after_lines == count:
             self.disconnect_requested = True
+        if faults.hang_after_lines == count:
+            self.frozen = True
 
     def _unknown(self, command: str, params: dict[str, float], now: float) -> str:
         self.output.append(f'echo:Unknown command: "{command}"')

@@ -457,3 +457,21 @@ def test_p26_wrong_baud_rate_is_named_in_the_error(
             await connection.connect()
 
     run(scenario())
+
+
+@pytest.mark.timeout(30)
+def test_p20_a_frozen_printer_fails_the_job_instead_of_hanging(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    printer = virtual(instant=True, faults=FaultConfig(hang_after_lines=100))
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(relative_moves(1000), job_name="frozen")
+        failed = await recorder.wait(EventKind.JOB_FAILED, EventKind.JOB_FINISHED, timeout_s=10)
+        assert failed.kind is EventKind.JOB_FAILED
+        assert "does not answer" in failed.message
+        assert connection.status.state is S.ERROR
+        await connection.disconnect()
+
+    run(scenario())
