@@ -12,6 +12,8 @@ from farm.queue import NewJob
 from farm.service import FarmService
 from farm.service_slicing import UploadError, source_of
 from printers.profiles import material_names
+from slicer.errors import SettingsError
+from slicer.settings import SliceSettings
 
 PRIORITIES = (1, 2, 5)
 CHUNK_BYTES = 1 << 20
@@ -87,11 +89,6 @@ def _check_settings(settings: str) -> None:
     for line in lines:
         if "=" not in line:
             raise UploadError(f"field 'settings': '{line}' is not key=value")
-    try:
-        from slicer.errors import SettingsError
-        from slicer.settings import SliceSettings
-    except ImportError:
-        return
     try:
         SliceSettings.from_overrides(lines)
     except SettingsError as exc:
