@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 S = ConnectionState
 DRAIN_POLL_S = 0.01
+POSITION_TIMEOUT_S = 5.0
 HEAT_WAIT_CODES = frozenset({"M109", "M190", "M191"})
 
 
@@ -251,8 +252,11 @@ class PrinterConnection:
         position = await self._query_position()
         job = self._job
         self._resume = resume_lines(position, job.modal) if job else []
-        for command in fill_script(self.profile.gcode.pause, self.profile):
-            self._send(command)
+        if position is None:  # without a position to return to, do not park
+            log.warning("%s: no answer to M114; pausing without the pause script", self.name)
+        else:
+            for command in fill_script(self.profile.gcode.pause, self.profile):
+                self._send(command)
         await self._drained()
         self._set_state(S.PAUSED)
 
@@ -392,11 +396,14 @@ class PrinterConnection:
                 raise StateError(f"{self.name}: printer did not finish its commands in time")
             await asyncio.sleep(DRAIN_POLL_S)
 
-    async def _query_position(self) -> Position:
+    async def _query_position(self) -> Position | None:
+        """The M114 position, or None when the firmware does not tell within a few seconds."""
         self._position = asyncio.get_running_loop().create_future()
         self._send("M114")
         try:
-            return await asyncio.wait_for(self._position, self.settings.drain_timeout_s)
+            return await asyncio.wait_for(self._position, POSITION_TIMEOUT_S)
+        except TimeoutError:
+            return None
         finally:
             self._position = None
 

@@ -133,15 +133,20 @@ def fill_script(template: str, profile: PrinterProfile) -> list[str]:
     return [command for command in map(clean_command, text.splitlines()) if command]
 
 
-def resume_lines(position: Position, modal: ModalState) -> list[str]:
-    """Restore position, E, modes and feedrate after a pause (P30, Printrun's order)."""
-    lines = [
-        "G90",
-        f"G1 X{position.x_mm:.3f} Y{position.y_mm:.3f} F6000",
-        f"G1 Z{position.z_mm:.3f} F600",
-        "M82",
-        f"G92 E{position.e_mm:.5f}",
-    ]
+def resume_lines(position: Position | None, modal: ModalState) -> list[str]:
+    """Restore position, E, modes and feedrate after a pause (P30, Printrun's order).
+
+    Without a position (the firmware did not answer M114) only modes and feedrate.
+    """
+    lines = ["G90", "M82"]
+    if position is not None:
+        lines = [
+            "G90",
+            f"G1 X{position.x_mm:.3f} Y{position.y_mm:.3f} F6000",
+            f"G1 Z{position.z_mm:.3f} F600",
+            "M82",
+            f"G92 E{position.e_mm:.5f}",
+        ]
     if not modal.absolute_xyz:
         lines.append("G91")
     if not modal.absolute_e:
