@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -64,6 +64,9 @@ class SliceInfo:
     bbox_mm: tuple[float, float, float]
 
 
+WITH_CHILDREN = (selectinload(JobRow.prints), selectinload(JobRow.slices))
+
+
 def iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
@@ -74,11 +77,7 @@ def _load(session: Session, job_id: str) -> JobRow:
     seq = job_seq(job_id)
     row = None
     if seq is not None:
-        row = session.scalar(
-            select(JobRow)
-            .where(JobRow.seq == seq)
-            .options(selectinload(JobRow.prints), selectinload(JobRow.slices))
-        )
+        row = session.scalar(select(JobRow).where(JobRow.seq == seq).options(*WITH_CHILDREN))
     if row is None:
         raise QueueError(f"no job '{job_id}'", 404)
     return row
@@ -150,19 +149,7 @@ class JobQueue:
 
     def create(self, new: NewJob) -> JobRow:
         with self.db.session() as session:
-            job = JobRow(
-                name=new.name,
-                source=new.source,
-                file_sha=new.file_sha,
-                copies=new.copies,
-                material=new.material,
-                color=new.color,
-                priority=new.priority,
-                due=new.due,
-                printer_model=new.printer_model,
-                settings=new.settings,
-                state=JobState.SLICING,
-            )
+            job = JobRow(**asdict(new), state=JobState.SLICING)
             session.add(job)
             session.flush()
             for copy in range(1, new.copies + 1):
@@ -176,11 +163,7 @@ class JobQueue:
 
     def list(self) -> list[JobRow]:
         with self.db.session() as session:
-            query = (
-                select(JobRow)
-                .order_by(JobRow.seq.desc())
-                .options(selectinload(JobRow.prints), selectinload(JobRow.slices))
-            )
+            query = select(JobRow).order_by(JobRow.seq.desc()).options(*WITH_CHILDREN)
             return list(session.scalars(query).all())
 
     def sliced(self, job_id: str, slices: list[SliceInfo], errors: list[str]) -> JobRow:
@@ -263,7 +246,7 @@ class JobQueue:
                 select(JobRow)
                 .where(JobRow.state.in_([JobState.QUEUED, JobState.PRINTING]))
                 .order_by(JobRow.seq)
-                .options(selectinload(JobRow.prints), selectinload(JobRow.slices))
+                .options(*WITH_CHILDREN)
             )
             return list(session.scalars(query).all())
 
