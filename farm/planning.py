@@ -224,6 +224,7 @@ def plan_view(
 ) -> dict[str, Any]:
     """The API's plan (api/API.md), including running prints and the operator to-do list."""
     by_printer: dict[str, list[dict[str, Any]]] = {p.id: [] for p in snap.printers}
+    now = dt.datetime.now(dt.UTC)  # t0 is a whole minute; running prints are to the second
     for printer in snap.printers:
         current = printer.current
         if current is not None and printer.id in snap.running:
@@ -235,8 +236,8 @@ def plan_view(
                     "name": current.name,
                     "material": printer.material,
                     "color": printer.color,
-                    "start": iso(snap.t0 - dt.timedelta(seconds=elapsed_s)),
-                    "end": iso(snap.t0 + dt.timedelta(seconds=remaining_s)),
+                    "start": iso(now - dt.timedelta(seconds=elapsed_s)),
+                    "end": iso(now + dt.timedelta(seconds=remaining_s)),
                     "due": None,
                     "tardy": False,
                     "state": "printing",
