@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from farm.config import FarmConfig
-from farm.db import Database, JobRow
+from farm.db import Database, JobRow, JobState
 from farm.dispatcher import Dispatcher
 from farm.events import EventBus, EventType
 from farm.keys import KeyChecker
@@ -79,7 +79,7 @@ class FarmService:
         self.bus.bind(asyncio.get_running_loop())
         self._pool = make_pool(self.config.slicer_workers)
         for job in self.queue.list():
-            if job.state == "slicing":
+            if job.state == JobState.SLICING:
                 self._spawn(self._slice_job(job.id))
         self._spawn(self.runner.keep_connected())
         self.dispatcher.start()
