@@ -203,6 +203,9 @@ class PrinterConnection:
             return
         if self._job is not None:
             self._end_job(EventKind.JOB_FAILED, "disconnected by the host")
+        current = asyncio.current_task()
+        for task in [t for t in self._tasks if t is not current]:
+            task.cancel()  # pauses or resumes asked for by the firmware (P32)
         await self._stop_worker()
         self._state_to_disconnected()
 
