@@ -23,7 +23,7 @@ from gcode.estimate import estimate_parsed
 from gcode.metadata import SlicerInfo, slicer_info
 from gcode.motion import Moves, resolve_moves
 from gcode.parse import ParsedGcode, parse
-from gcode.progress import has_m73, layer_marker_lines
+from gcode.progress import layer_marker_lines
 from gcode.thumbnail import extract_thumbnails
 from printers.profiles import (
     MaterialProfile,
@@ -227,7 +227,7 @@ def _facts(text: str) -> _Facts:
         tools=tools,
         commands=_commands(parsed),
         extended_commands=tuple(sorted({name for _, name, _ in parsed.extended})),
-        has_m73=has_m73(text),
+        has_m73=bool(parsed.is_cmd("M", 73).any()),
         thumbnails=tuple((t.width, t.height, t.format) for t in extract_thumbnails(text)),
         issues=tuple(str(i) for i in parsed.issues[:MAX_REPORTED_ISSUES]),
         issue_count=len(parsed.issues),

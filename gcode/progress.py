@@ -20,9 +20,9 @@ from gcode.motion import Moves, resolve_moves
 from gcode.parse import parse
 from printers.profiles import MachineLimits
 
-LAYER_MARKER_RE = re.compile(
-    r"^;(?:LAYER_CHANGE\b|LAYER:-?\d+| ?layer \d+, Z = | ?BEGIN_LAYER)", re.MULTILINE
-)
+# Markers start their line; the pattern starts with a literal so the search is fast,
+# and marker_lines keeps only the matches at the start of a line.
+LAYER_MARKER_RE = re.compile(r";(?:LAYER_CHANGE\b|LAYER:-?\d+| ?layer \d+, Z = | ?BEGIN_LAYER)")
 _M73_RE = re.compile(r"^\s*M73\b", re.MULTILINE | re.IGNORECASE)
 
 
@@ -37,17 +37,22 @@ def m73_line(elapsed_s: float, total_s: float) -> str:
 
 def has_m73(text: str) -> bool:
     """Whether the text already carries M73 progress lines."""
+    if "M73" not in text and "m73" not in text:
+        return False
     return _M73_RE.search(text) is not None
 
 
 def marker_lines(text: str, pattern: re.Pattern[str]) -> np.ndarray:
-    """(k,) int64 0-based line numbers where ``pattern`` matches."""
+    """(k,) int64 0-based line numbers where ``pattern`` matches at the start of a line."""
     rows: list[int] = []
     line = 0
     pos = 0
     for match in pattern.finditer(text):
-        line += text.count("\n", pos, match.start())
-        pos = match.start()
+        start = match.start()
+        if start and text[start - 1] != "\n":
+            continue
+        line += text.count("\n", pos, start)
+        pos = start
         rows.append(line)
     return np.asarray(rows, np.int64)
 
