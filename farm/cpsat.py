@@ -39,6 +39,7 @@ class Window:
     job_floor_min: dict[str, int] = field(default_factory=dict)  # kept copies' latest end
     makespan_floor_min: int = 0
     latest_start_min: int | None = None  # cap on free tasks' starts (keeps the model small)
+    earliest_start_min: int = 0  # no free turnaround before this
     allowed: dict[str, frozenset[str]] | None = None  # task id -> printers it may use
 
 
@@ -112,6 +113,7 @@ class _Builder:
         self.arcs: dict[tuple[str, str, str], cp_model.IntVar] = {}
         self.printer_ids = {p.id for p in window.printers}
         self.candidates: dict[str, list[str]] = {p.id: [] for p in window.printers}
+        self.anchor_ids = frozenset(a.task_id for a in window.anchors.values())
 
     def build(self) -> FarmModel:
         for task in self.w.tasks:
@@ -124,8 +126,7 @@ class _Builder:
             self._no_overlap(printer)
         self._operators()
         tardiness, makespan, scale = self._objective()
-        anchor_ids = frozenset(a.task_id for a in self.w.anchors.values())
-        return FarmModel(self.m, self.vars, self.arcs, tardiness, makespan, scale, anchor_ids)
+        return FarmModel(self.m, self.vars, self.arcs, tardiness, makespan, scale, self.anchor_ids)
 
     # -- variables ------------------------------------------------------------------------
 
@@ -153,7 +154,8 @@ class _Builder:
             ),
             default=0,
         )
-        s, d, u = self._start_vars(task.id, max(job.release_min, free_from))
+        lo = max(job.release_min, free_from, self.w.earliest_start_min)
+        s, d, u = self._start_vars(task.id, lo)
         presence = {}
         durations = []
         for printer in self.p.eligible[job.id]:
@@ -279,8 +281,9 @@ class _Builder:
         ]
         if not turnarounds:
             return
-        lo = min(self.vars[t].turnaround_start.proto.domain[0] for t in self.vars)
-        segments = _segments(self.free, max(lo, 0), self.hi + 1)
+        segments = [
+            seg for lo, hi in self._operator_ranges() for seg in _segments(self.free, lo, hi)
+        ]
         capacity = max((c for _, _, c in segments), default=1)
         reserved, demands = [], []
         for a, b, c in segments:
@@ -288,6 +291,25 @@ class _Builder:
                 reserved.append(self.m.new_fixed_size_interval_var(a, b - a, ""))
                 demands.append(capacity - c)
         self.m.add_cumulative(turnarounds + reserved, [1] * len(turnarounds) + demands, capacity)
+
+    def _operator_ranges(self) -> list[tuple[int, int]]:
+        """Disjoint ``[lo, hi)`` spans where some turnaround of the model may fall."""
+        spans = []
+        longest = self.params.turnaround_min(True, True)
+        for tid, v in self.vars.items():
+            if tid in self.anchor_ids:
+                start = self.vars[tid].start.proto.domain[0]
+                spans.append((max(start - longest, 0), start))
+            else:
+                spans.append((max(v.turnaround_start.proto.domain[0], 0), self.hi + 1))
+        spans.sort()
+        merged: list[list[int]] = []
+        for lo, hi in spans:
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        return [(lo, hi) for lo, hi in merged]
 
     def _objective(self) -> tuple[dict[str, cp_model.IntVar], cp_model.IntVar, int]:
         """Weighted tardiness · (horizon + 1) + makespan."""

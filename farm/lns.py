@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DAY_MIN = 1440
 SLACK_AFTER_MIN = DAY_MIN  # a freed task starts at most this long after the window
+SLACK_BEFORE_MIN = DAY_MIN  # ... and at most this long before it
 MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
 SUB_WALL_MAX_S = 3.0  # a sub-solve never takes longer than this (wall clock)
 
@@ -229,6 +230,7 @@ class Lns:
             job_floor_min=kept_end,
             makespan_floor_min=makespan_floor,
             latest_start_min=min(self.p.horizon_end_min, latest + SLACK_AFTER_MIN),
+            earliest_start_min=max(0, min(a.start_min for a in freed) - SLACK_BEFORE_MIN),
         )
 
     # -- loop -----------------------------------------------------------------------------
