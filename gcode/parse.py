@@ -108,6 +108,7 @@ class ParsedGcode:
 
     @property
     def n_commands(self) -> int:
+        """G/M/T commands plus Klipper-style named commands."""
         return int(np.count_nonzero(self.cmd_letter)) + len(self.extended)
 
 
