@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 Bbox = tuple[tuple[float, float, float], tuple[float, float, float]]
 MAX_REPORTED_ISSUES = 20
+EARLY_CHECK_CHARS = 1 << 18  # a large file's first 256 kB are parsed first...
+EARLY_CHECK_MIN_ISSUES = 100  # ...and refused if that many lines are malformed
 LAYER_Z_DECIMALS = 3
 
 
@@ -162,6 +164,7 @@ def analyze_text(
     """
     printer = printer or load_printer()
     material = material or load_material()
+    _refuse_junk_early(text, source)
     facts = _facts(text)
     _require_gcode(facts.parsed, source)
     est = estimate_parsed(facts.parsed, printer.limits, facts.moves)
@@ -234,6 +237,18 @@ def _facts(text: str) -> _Facts:
         **_temperatures(parsed, moves),
     )
     return _Facts(parsed, moves, info, filament_mm, _max_e_speed_mm_s(moves), fields)
+
+
+def _refuse_junk_early(text: str, source: str | None) -> None:
+    """A large file whose first lines are mostly not G-code is refused before the full parse.
+
+    Only malformed lines count against it: a header of comments or thumbnails does not.
+    """
+    if len(text) <= 2 * EARLY_CHECK_CHARS:
+        return
+    head = parse(text[:EARLY_CHECK_CHARS])
+    if len(head.issues) >= EARLY_CHECK_MIN_ISSUES:
+        _require_gcode(head, source)
 
 
 def _require_gcode(parsed: ParsedGcode, source: str | None) -> None:

@@ -136,6 +136,13 @@ def test_gzip_and_binary_gcode(fixture_paths, tmp_path):
         analyze(broken)
 
 
+def test_large_junk_is_refused_from_its_first_lines(tmp_path):
+    path = tmp_path / "data.gcode"
+    path.write_text("id,x,y,label\n" + "17,1.5,2.5,hello world\n" * 60_000)
+    with pytest.raises(NotGcodeError, match="not G-code"):
+        analyze(path)
+
+
 def test_missing_file_names_it(tmp_path):
     with pytest.raises(GcodeError, match=r"missing\.gcode"):
         analyze(tmp_path / "missing.gcode")
