@@ -90,6 +90,7 @@ class PrinterConnection:
         self._job_started_at = 0.0
         self._position: asyncio.Future[Position] | None = None
         self._resume: list[str] = []
+        self._prompt: str | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -129,6 +130,7 @@ class PrinterConnection:
             else "",
             capabilities=dict(worker.capabilities) if worker else {},
             error=self._error,
+            prompt=self._prompt,
         )
 
     def subscribe(self, callback: Callable[[PrinterEvent], None]) -> Callable[[], None]:
@@ -301,6 +303,14 @@ class PrinterConnection:
         finally:
             self._fail("emergency stop")
 
+    async def answer_prompt(self, choice: int = 0) -> None:
+        """Answer the firmware's prompt (e.g. M600 "Continue") with ``M876 S<choice>`` (P32).
+
+        Sent out of band: the firmware is blocked waiting for exactly this answer.
+        """
+        self._live_worker().write_out_of_band(f"M876 S{choice}")
+        self._prompt = None
+
     async def send_command(self, cmd: str) -> None:
         """Queue one command ahead of any job lines (numbered, acknowledged like the rest)."""
         self._require(S.IDLE, S.PRINTING, S.PAUSED, S.FINISHING)
@@ -335,13 +345,19 @@ class PrinterConnection:
             self._end_job(EventKind.JOB_FINISHED, "finished")
 
     def on_action(self, action: Action) -> None:
-        """Host action requests (P32): pause, resume, cancel, disconnect; others logged."""
+        """Host action requests (P32): pause, resume, cancel, disconnect act; a prompt shows
+        in the status until answered (:meth:`answer_prompt`); others are events only.
+
+        ``paused``/``resumed`` report what the firmware did itself (M600): no host scripts.
+        """
+        if action.name == "prompt_begin":
+            self._prompt = action.params or "prompt"
+        elif action.name == "prompt_end":
+            self._prompt = None
         self._emit(EventKind.ACTION, f"{action.name} {action.params}".strip())
         handlers = {
             "pause": (S.PRINTING, self.pause),
-            "paused": (S.PRINTING, self.pause),
             "resume": (S.PAUSED, self.resume),
-            "resumed": (S.PAUSED, self.resume),
             "cancel": (None, self.cancel),
             "disconnect": (None, self.disconnect),
         }

@@ -75,7 +75,8 @@ class PrinterStatus:
     0-based index of the current layer from ``;LAYER_CHANGE`` / ``;LAYER:n`` markers.
     ``remaining_s`` comes from ``M73 R`` when the file has it, else from the progress rate.
     ``resends`` counts rewinds since the connection was made; ``capabilities`` is a copy of
-    the M115 ``Cap:`` flags; ``error`` says why the printer is in ERROR.
+    the M115 ``Cap:`` flags; ``error`` says why the printer is in ERROR; ``prompt`` is the
+    text of a firmware prompt (M600 filament change ...) waiting for an answer.
     """
 
     name: str
@@ -95,6 +96,7 @@ class PrinterStatus:
     firmware_name: str = ""
     capabilities: dict[str, bool] = field(default_factory=dict)
     error: str | None = None
+    prompt: str | None = None  # a firmware prompt waiting for answer_prompt() (P32)
 
 
 @dataclass(frozen=True, slots=True)

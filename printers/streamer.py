@@ -165,6 +165,16 @@ class Streamer:
                 self._priority.append(cleaned)
         return self.pump(now)
 
+    def out_of_band(self, command: str) -> str:
+        """Account for ``command`` written now, unnumbered, past the queue (P5: M108, M876).
+
+        The firmware's emergency parser acts on it at once and later acknowledges it like any
+        line, so it counts as in flight (M112 is not: nothing answers after a kill).
+        """
+        if command_code(command) != "M112":
+            self._in_flight.append(_Sent(None, command_code(command)))
+        return command
+
     def halt(self) -> None:
         """Never send anything again (fatal firmware error, emergency stop)."""
         self.halted = True
@@ -187,7 +197,7 @@ class Streamer:
         if self._swallow_oks:
             self._swallow_oks -= 1
             return self.pump(now)
-        if self._in_flight and self._in_flight[0].number is None and not with_temperatures:
+        if not with_temperatures and self._tickle_at_head():
             log.debug("late ok for a line given up on; the tickle is still in flight")
             return []
         if self._in_flight:
@@ -197,6 +207,10 @@ class Streamer:
             if sent.number is not None and sent.generation == self._generation:
                 self._identical_requests = 0
         return self.pump(now)
+
+    def _tickle_at_head(self) -> bool:
+        head = self._in_flight[0] if self._in_flight else None
+        return head is not None and head.number is None and head.code == TICKLE
 
     def on_no_line_number(self, now: float) -> list[str]:
         """P17: ``No Line Number with checksum`` counts as the ``ok``."""

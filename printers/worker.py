@@ -131,8 +131,9 @@ class IoWorker:
             self._post_job_events()
 
     def write_out_of_band(self, command: str) -> None:
-        """Write ``command`` now, unnumbered, ahead of everything (P5: M112, M108)."""
-        self.transport.write_line(command)
+        """Write ``command`` now, unnumbered, ahead of everything (P5: M112, M108, M876)."""
+        with self.lock:
+            self.transport.write_line(self.streamer.out_of_band(command))
 
     def job_started(self) -> None:
         """Arm the job-end events (at a start, and again at a resume)."""

@@ -42,6 +42,7 @@ class _Wait(Enum):
     DRAIN = "drain"  # M400, G4, G28, G29: all moves done (plus a dwell)
     HOTEND = "hotend"  # M109
     BED = "bed"  # M190
+    USER = "user"  # M600: waits for the host's M876 answer (P31, P32)
 
 
 class VirtualFirmware:
@@ -133,8 +134,9 @@ class VirtualFirmware:
             return
         code = _emergency_code(text)
         if code is not None:
-            self._emergency(code)
-            return
+            self._emergency(code)  # acts at once; the line is still queued and acknowledged
+            if code in ("M112", "M999"):
+                return
         if self.halted:
             return
         numbered = text.startswith("N")
@@ -202,6 +204,9 @@ class VirtualFirmware:
         if code == "M112":
             self.kill("Printer halted. kill() called!")
         elif code == "M108" and self._wait in (_Wait.HOTEND, _Wait.BED):
+            self._finish(True)
+        elif code == "M876" and self._wait is _Wait.USER:
+            self.output.append("//action:prompt_end")
             self._finish(True)
         elif code == "M999" and self.halted:
             self.halted = False
@@ -273,6 +278,8 @@ class VirtualFirmware:
             return len(self._planner_ends) < PLANNER_SLOTS
         if self._wait is _Wait.DRAIN:
             return not self._planner_ends and now >= self._dwell_until
+        if self._wait is _Wait.USER:
+            return False
         heater = self.hotend if self._wait is _Wait.HOTEND else self.bed
         return heater.reached()
 
@@ -288,7 +295,8 @@ class VirtualFirmware:
             self.output.append(f" T:{self.hotend.actual_c:.2f} E:0 B:{self.bed.actual_c:.2f}")
             self._next_keepalive = now + min(TEMPERATURE_REPORT_INTERVAL_S, self.busy_interval_s)
         else:
-            self.output.append("echo:busy: processing")
+            reason = "paused for user" if self._wait is _Wait.USER else "processing"
+            self.output.append(f"echo:busy: {reason}")
             self._next_keepalive = now + self.busy_interval_s
 
     def _finish(self, send_ok: bool, data: str = "") -> None:
@@ -441,6 +449,7 @@ class VirtualFirmware:
             "BUSY_PROTOCOL": True,
             "EMERGENCY_PARSER": True,
             "HOST_ACTION_COMMANDS": True,
+            "PROMPT_SUPPORT": True,
             "AUTOREPORT_POS": False,
             "EEPROM": False,
         }
@@ -450,17 +459,27 @@ class VirtualFirmware:
     def _line_reset(self, command: str, params: dict[str, float], now: float) -> str:
         return ""
 
+    def _filament_change(self, command: str, params: dict[str, float], now: float) -> str:
+        self.output += [
+            "//action:paused filament_change",
+            "//action:prompt_begin Filament change: load new filament",
+            "//action:prompt_button Continue",
+            "//action:prompt_show",
+        ]
+        self._wait = _Wait.USER
+        return ""
+
 
 def _emergency_code(text: str) -> str | None:
-    """M108/M112/M999 anywhere in a line, numbered or not: the emergency parser (P5)."""
-    if "M1" not in text and "M9" not in text:
+    """M108/M112/M876/M999 in a line, numbered or not: the emergency parser (P5)."""
+    if "M1" not in text and "M9" not in text and "M8" not in text:
         return None
     try:
         command = parse_frame(text).command
     except FramingError:
         return None
     code = command_code(command)
-    return code if code in ("M108", "M112", "M999") else None
+    return code if code in ("M108", "M112", "M876", "M999") else None
 
 
 _HANDLERS = {
@@ -486,9 +505,13 @@ _HANDLERS = {
     "M115": VirtualFirmware._identify,
     "M110": VirtualFirmware._line_reset,
     "M400": VirtualFirmware._finish_moves,
+    "M600": VirtualFirmware._filament_change,
     **{
         code: VirtualFirmware._ignore
-        for code in ("M73", "M84", "M106", "M107", "M117", "M118", "M113", "M220", "M221")
+        for code in (
+            *("M73", "M84", "M106", "M107", "M117", "M118", "M113", "M220", "M221"),
+            *("M108", "M876"),  # the emergency parser already acted on them
+        )
     },
     **{f"T{tool}": VirtualFirmware._ignore for tool in range(4)},
 }

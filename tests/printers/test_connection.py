@@ -475,3 +475,52 @@ def test_p20_a_frozen_printer_fails_the_job_instead_of_hanging(
         await connection.disconnect()
 
     run(scenario())
+
+
+@pytest.mark.timeout(30)
+def test_p31_p32_m600_prompt_is_answered_and_the_job_goes_on(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    printer = virtual(instant=True)
+    lines = [*relative_moves(30), "M600 ; filament change", *relative_moves(30)[2:]]
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.start_print(lines, job_name="two colours")
+        for _ in range(200):
+            if connection.status.prompt:
+                break
+            await asyncio.sleep(0.01)
+        assert connection.status.prompt == "Filament change: load new filament"
+        await asyncio.sleep(0.4)  # busy: paused for user keeps the link alive (P19)
+        assert connection.status.state is S.PRINTING
+        assert len(job_moves(printer.executed)) == 30
+        await connection.answer_prompt(0)
+        finished = await recorder.wait(EventKind.JOB_FINISHED, EventKind.JOB_FAILED)
+        assert finished.kind is EventKind.JOB_FINISHED, finished.message
+        assert connection._worker is not None
+        assert connection._worker.streamer.timeouts == 0
+        await connection.disconnect()
+
+    run(scenario())
+    assert len(job_moves(printer.executed)) == 60
+    assert printer.executed.count("M600") == 1
+
+
+@pytest.mark.timeout(30)
+def test_p5_numbered_emergency_commands_keep_the_numbering(
+    virtual: Factory, profile: PrinterProfile
+) -> None:
+    """M108 sent as an ordinary (numbered) command acts at once and is still acknowledged."""
+    printer = virtual(instant=True)
+
+    async def scenario() -> None:
+        connection, recorder = await connected(printer, profile)
+        await connection.send_command("M108")
+        await connection.start_print(relative_moves(50), job_name="after m108")
+        finished = await recorder.wait(EventKind.JOB_FINISHED, EventKind.JOB_FAILED)
+        assert finished.kind is EventKind.JOB_FINISHED, finished.message
+        await connection.disconnect()
+
+    run(scenario())
+    assert "M108" in printer.executed
