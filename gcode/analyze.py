@@ -22,7 +22,7 @@ from gcode.errors import GcodeError, NotGcodeError
 from gcode.estimate import estimate_parsed
 from gcode.metadata import SlicerInfo, slicer_info
 from gcode.motion import Moves, resolve_moves
-from gcode.parse import ParsedGcode, parse
+from gcode.parse import ParsedGcode, named_arguments, parse
 from gcode.progress import layer_marker_lines
 from gcode.thumbnail import extract_thumbnails
 from printers.profiles import (
@@ -392,4 +392,32 @@ def _temperatures(parsed: ParsedGcode, moves: Moves) -> dict[str, float | None]:
         before = set_rows[(set_rows <= first_row) & (value[set_rows] > 0)]
         out[f"first_layer_{key}_temp_c"] = float(value[before[-1]]) if len(before) else None
         out[f"max_{key}_temp_c"] = float(value[set_rows].max()) if len(set_rows) else None
+    for key, value_c in _start_macro_temperatures(parsed, first_row).items():
+        if out[f"first_layer_{key}_temp_c"] is None:
+            out[f"first_layer_{key}_temp_c"] = value_c
+        out[f"max_{key}_temp_c"] = max(out[f"max_{key}_temp_c"] or 0.0, value_c)
+    return out
+
+
+START_MACROS = frozenset({"PRINT_START", "START_PRINT"})
+_MACRO_TEMPERATURES = {
+    "nozzle": ("EXTRUDER", "EXTRUDER_TEMP", "HOTEND", "HOTEND_TEMP", "NOZZLE", "NOZZLE_TEMP"),
+    "bed": ("BED", "BED_TEMP"),
+}
+
+
+def _start_macro_temperatures(parsed: ParsedGcode, first_row: int) -> dict[str, float]:
+    """Temperatures handed to a Klipper start macro (``PRINT_START EXTRUDER=215 BED=60``)."""
+    out: dict[str, float] = {}
+    for row, name, args in parsed.extended:
+        if name not in START_MACROS or row > first_row:
+            continue
+        values = named_arguments(args)
+        for key, names in _MACRO_TEMPERATURES.items():
+            for arg in names:
+                try:
+                    out[key] = float(values[arg])
+                    break
+                except (KeyError, ValueError):
+                    continue
     return out

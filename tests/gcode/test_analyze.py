@@ -101,6 +101,12 @@ def test_spiral_vase_counts_layer_markers():
     assert a.layers == 3
 
 
+def test_klipper_start_macro_temperatures():
+    a = analyze_text("PRINT_START EXTRUDER=240 BED=85\nG28\nG1 Z0.2 F600\nG1 X10 E1\n")
+    assert (a.first_layer_nozzle_temp_c, a.first_layer_bed_temp_c) == (240, 85)
+    assert (a.max_nozzle_temp_c, a.max_bed_temp_c) == (240, 85)
+
+
 def test_relative_e_and_retractions_count_filament_once():
     text = "M83\nG1 X10 E5 F600\nG1 E-2\nG1 X20\nG1 E2\nG1 X30 E5\nG1 E-2\n"
     a = analyze_text(text)
