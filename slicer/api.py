@@ -5,9 +5,10 @@
     )
     Path("part.gcode").write_text(result.gcode)
 
-Pipeline: load + repair (mesh) -> arrange (plate) -> slice all layers (slicing) -> plan each
-layer (planner, two threads: shapely releases the GIL) -> write (gcode.writer) -> estimate and
-M73 (gcode.progress, the G-code toolkit's estimator) -> footer.
+Pipeline: load + repair (mesh) -> arrange (plate) -> then, in blocks of layers spread over two
+forked worker processes: slice (slicing) -> plan each layer (planner) -> write each layer
+(gcode.writer) -> back in this process: join, estimate and M73 (gcode.progress, the G-code
+toolkit's estimator) -> footer.  Same input, same bytes, with or without workers.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 import shapely
 
 from printers.profiles import MaterialProfile, PrinterProfile
-from slicer.errors import MeshError
+from slicer.errors import MeshError, SettingsError
 from slicer.mesh import Mesh, load_mesh
 from slicer.planner import LayerJob, plan_layer
 from slicer.plate import arrange
@@ -66,11 +67,9 @@ def slice_models(
     """Slice the models at ``paths`` (each ``copies`` times) onto one plate of ``printer``."""
     from gcode.writer import filament_grams, footer, write_body
 
-    s = (settings or SliceSettings()).resolve(printer, material)
     if copies < 1:
-        from slicer.errors import SettingsError
-
         raise SettingsError("copies", f"must be at least 1 (got {copies})")
+    s = (settings or SliceSettings()).resolve(printer, material)
     meshes = [load_mesh(Path(p)) for p in paths]
     mesh = place(meshes * copies, printer, s)
     layers = write_layers(mesh, s, printer, progress)
