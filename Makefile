@@ -17,8 +17,6 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/slicefarm slice samples/models/xyz_cube_20mm.stl -o out/cube.gcode
-	@echo "sliced samples/models/xyz_cube_20mm.stl -> out/cube.gcode"
 	$(BIN)/slicefarm serve
 
 lint: $(STAMP)
