@@ -75,3 +75,16 @@ def test_octoprint_upload_needs_the_key_and_gcode(client: TestClient):
     )
     bad = client.post("/api/files/local", files={"file": ("part.gcode", b"hello world\n")})
     assert bad.status_code == 422 and "part.gcode" in bad.json()["detail"]
+
+
+def test_gcode_no_printer_can_take_fails_with_the_reasons(client: TestClient):
+    lines = ["G28", "G92 E0", "G1 Z0.2 F3000", "G1 X10 Y10 F3000", "G1 X400 Y10 E20 F1500"]
+    response = client.post(
+        "/api/jobs", files={"file": ("huge.gcode", ("\n".join(lines) + "\n").encode())}
+    )
+    assert response.status_code == 201, response.text
+    job = wait_for(client, "/api/jobs/J0001", lambda j: j["state"] != "slicing")
+    assert job["state"] == "failed" and job["estimates"] == {}
+    assert "ender3" in job["error"] and "prusa_mk3s" in job["error"]
+    assert job["prints"][0]["state"] == "failed"
+    assert client.post("/api/jobs/J0001/retry").status_code == 422
