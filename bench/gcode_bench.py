@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gcode.analyze import analyze  # noqa: E402
+from gcode.estimate import estimate  # noqa: E402
 from gcode.metadata import slicer_info  # noqa: E402
 from gcode.parse import parse  # noqa: E402
 from printers.profiles import load_printer  # noqa: E402
@@ -104,6 +105,23 @@ def cura_log(gcode: Path, pattern: str, factor: float = 1.0) -> float | None:
     return float(found[-1]) * factor if found else None
 
 
+M73_RE = re.compile(r"^M73 P(\d+)", re.MULTILINE)
+
+
+def progress_gap_points(text: str, printer_name: str = "ender3") -> float | None:
+    """Largest gap, in percentage points, between PrusaSlicer's M73 P and our progress there."""
+    est = estimate(text, load_printer(printer_name).limits)
+    gaps = []
+    line = 0
+    pos = 0
+    for match in M73_RE.finditer(text):
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        ours = 100.0 * est.elapsed_at(line - 1) / est.total_s
+        gaps.append(abs(ours - int(match.group(1))))
+    return max(gaps) if gaps else None
+
+
 def measure(path: Path, runs: int) -> dict:
     data = path.read_bytes()
     times = []
@@ -131,6 +149,7 @@ def measure(path: Path, runs: int) -> dict:
         "slicer_s": reference,
         "ours_filament_mm": result.filament_mm,
         "slicer_filament_mm": filament,
+        "progress_gap": progress_gap_points(data.decode()) if info.name == "PrusaSlicer" else None,
     }
 
 
@@ -177,6 +196,8 @@ def report(rows: list[dict], runs: int) -> str:
             "",
             f"Against PrusaSlicer (normal mode): largest error {max(prusa_errors):.1f} %, "
             f"mean |error| {statistics.mean(prusa_errors):.1f} % over {len(prusa_errors)} files.",
+            "Progress: at every `M73 P` line PrusaSlicer wrote, our elapsed share differs from its "
+            f"percentage by at most {max(r['progress_gap'] or 0 for r in rows):.1f} points.",
             "On the small files most of the gap is the end script's `G28 X0`: PrusaSlicer times",
             "it as a move at the last feedrate (140 mm at 10 mm/s), we at the homing speed.",
             "CuraEngine's own estimator follows Marlin 1.0 (X and Y jerk as one vector, blocks",
