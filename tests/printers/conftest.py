@@ -81,3 +81,12 @@ class Recorder:
                 await waiter.wait()
 
         return await asyncio.wait_for(first(), timeout_s)
+
+
+async def until(condition: Callable[[], object], timeout_s: float = 5.0) -> None:
+    """Wait until ``condition()`` is true; fails the test after ``timeout_s``."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(0.01)

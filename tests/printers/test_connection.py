@@ -18,7 +18,7 @@ from printers.profiles import PrinterProfile
 from printers.state import ConnectionState, EventKind
 from printers.streamer import StreamerSettings
 from printers.virtual import FaultConfig, VirtualPrinter
-from tests.printers.conftest import FAST, Recorder, run
+from tests.printers.conftest import FAST, Recorder, run, until
 
 S = ConnectionState
 Factory = Callable[..., VirtualPrinter]
@@ -118,10 +118,7 @@ def test_p22_autoreport_or_polling(
     async def scenario() -> None:
         connection, _ = await connected(printer, profile)
         await connection.send_command("M104 S200")
-        for _ in range(100):  # a report within ~1 s; generous for a loaded machine
-            if connection.status.hotend_target_c == 200.0:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: connection.status.hotend_target_c == 200.0)
         status = connection.status
         assert status.capabilities["AUTOREPORT_TEMP"] is autoreport
         assert status.hotend_c == pytest.approx(200.0)
@@ -283,11 +280,7 @@ def test_p32_action_pause_from_firmware(virtual: Factory, profile: PrinterProfil
         connection, recorder = await connected(printer, profile)
         await connection.start_print(relative_moves(300, 600), job_name="filament")
         await recorder.wait(EventKind.ACTION)
-        for _ in range(200):
-            if connection.status.state is S.PAUSED:
-                break
-            await asyncio.sleep(0.01)
-        assert connection.status.state is S.PAUSED
+        await until(lambda: connection.status.state is S.PAUSED)
         await connection.resume()
         finished = await recorder.wait(EventKind.JOB_FINISHED)
         assert finished.status.state is S.IDLE
@@ -388,11 +381,7 @@ def test_p31_m0_in_a_job_pauses_on_the_host(virtual: Factory, profile: PrinterPr
     async def scenario() -> None:
         connection, recorder = await connected(printer, profile)
         await connection.start_print(lines, job_name="colour")
-        for _ in range(300):
-            if connection.status.state is S.PAUSED:
-                break
-            await asyncio.sleep(0.01)
-        assert connection.status.state is S.PAUSED
+        await until(lambda: connection.status.state is S.PAUSED)
         assert len(job_moves(printer.executed)) == 20
         await connection.resume()
         await recorder.wait(EventKind.JOB_FINISHED)
@@ -487,10 +476,7 @@ def test_p31_p32_m600_prompt_is_answered_and_the_job_goes_on(
     async def scenario() -> None:
         connection, recorder = await connected(printer, profile)
         await connection.start_print(lines, job_name="two colours")
-        for _ in range(200):
-            if connection.status.prompt:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: connection.status.prompt)
         assert connection.status.prompt == "Filament change: load new filament"
         await asyncio.sleep(0.4)  # busy: paused for user keeps the link alive (P19)
         assert connection.status.state is S.PRINTING
