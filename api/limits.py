@@ -49,7 +49,11 @@ class BodyLimitMiddleware:
             started = True
             await send(message)
 
-        await self.app(scope, counting_receive, guarded_send)
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not over:
+                raise  # a real failure, not the body we cut off
         if over and not started:
             await self._too_large(send)
 
