@@ -240,16 +240,17 @@ def _polygons(contours: Contours, n_layers: int) -> list[shapely.Geometry]:
     polys = shapely.polygons(rings)
     polys = shapely.simplify(polys, SIMPLIFY_TOLERANCE_MM, preserve_topology=False)
     bad = ~shapely.is_valid(polys)
-    if bad.any():
-        polys[bad] = shapely.make_valid(polys[bad])
+    if bad.any():  # self-touching contours: keep their polygonal parts only
+        polys[bad] = shapely.buffer(shapely.make_valid(polys[bad]), 0)
     layer = contours.layer[keep]
     ccw = area[keep] > 0
+    probes = contours.points[contours.offsets[:-1][keep]]  # each ring's first vertex
     order = np.argsort(layer, kind="stable")
     bounds = np.searchsorted(layer[order], np.arange(n_layers + 1))
     for k in range(n_layers):
         idx = order[bounds[k] : bounds[k + 1]]
         if len(idx):
-            result[k] = _nonzero_fill(polys[idx], ccw[idx])
+            result[k] = _nonzero_fill(polys[idx], ccw[idx], probes[idx])
     return result
 
 
@@ -267,18 +268,19 @@ def _signed_areas(points: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.bincount(ring, weights=cross, minlength=len(offsets) - 1) / 2.0
 
 
-def _nonzero_fill(polys: np.ndarray, ccw: np.ndarray) -> shapely.Geometry:
+def _nonzero_fill(polys: np.ndarray, ccw: np.ndarray, probes: np.ndarray) -> shapely.Geometry:
     """Fill of one layer's rings: outer rings minus holes, nested levels handled in turn.
 
-    polys : (r,) shapely Polygons (unsigned), ccw : (r,) bool, True for outer rings
+    polys  : (r,) shapely (Multi)Polygons, one per ring (unsigned)
+    ccw    : (r,) bool, True for outer rings
+    probes : (r, 2) float64, mm, a vertex of each ring (an interior point could fall into
+             one of the ring's own holes); a ring is inside the holes containing its vertex
     """
     if ccw.all():
         return shapely.union_all(polys)
     holes = polys[~ccw]
     tree = shapely.STRtree(holes)
-    # A ring's own vertex (not an interior point, which may fall into one of its holes).
-    probe = shapely.get_point(shapely.get_exterior_ring(polys), 0)
-    pairs = tree.query(probe, predicate="within")
+    pairs = tree.query(shapely.points(probes), predicate="within")
     depth = np.bincount(pairs[0], minlength=len(polys))
     hole_idx = np.flatnonzero(~ccw)
     self_hit = hole_idx[pairs[1]] == pairs[0]

@@ -78,3 +78,18 @@ def test_progress_reports_every_layer() -> None:
     assert calls[-1] == (result.layers, result.layers)
     done = [d for d, _ in calls]
     assert done == sorted(set(done)) and all(t == result.layers for _, t in calls)
+
+
+def test_self_intersecting_contour_keeps_its_area() -> None:
+    from slicer.slicing import Contours, _polygons
+
+    # crosses itself at (5.71, 2.86): lobes of 11.4 and 71.4 mm² (this one anticlockwise)
+    bowtie = np.array([[0, 4], [20, 0], [20, 10], [0, 0]], dtype=float)
+    square = np.array([[30, 0], [40, 0], [40, 10], [30, 10]], dtype=float)
+    hole = square[::-1] * 0.5 + [17.5, 2.5]  # clockwise 5 x 5 hole inside the square
+    contours = Contours(
+        np.vstack([bowtie, square, hole]), np.array([0, 4, 8, 12]), np.array([0, 0, 0])
+    )
+    (section,) = _polygons(contours, 1)
+    assert section.is_valid
+    assert 71.4 + 75 - 0.1 < section.area < 82.9 + 75 + 0.1
