@@ -24,11 +24,6 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 MIN_SEGMENT_MM = 0.001
 
 
-def extrusion_area_mm2(width_mm: float, height_mm: float) -> float:
-    """Cross-section of a line: a rectangle with round ends (Slic3r's model), mm²."""
-    return height_mm * (width_mm - height_mm * (1.0 - math.pi / 4.0))
-
-
 def filament_area_mm2(diameter_mm: float) -> float:
     return math.pi * diameter_mm**2 / 4.0
 
@@ -134,8 +129,7 @@ class GcodeWriter:
         """Extrusion moves along path.points[1:], from the current position (= points[0])."""
         pts = path.points
         seg = np.hypot(*np.diff(pts, axis=0).T).tolist()
-        flow_height = path.flow_height_mm or height_mm
-        e_per_mm = extrusion_area_mm2(path.width_mm, flow_height) / self.filament_area
+        e_per_mm = path.area_mm2(height_mm) / self.filament_area
         feed = self._feed(path.speed_mm_s)
         if feed:
             self.emit(f"G1{feed}")

@@ -85,6 +85,7 @@ def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
             cur = island_paths[-1].points[-1]
         paths.extend(island_paths)
     paths = _first_layer_speed(paths, job, settings)
+    paths = _volumetric_limit(paths, job.height_mm, settings)
     paths = _flag_retractions(paths, job.outline, settings)
     paths = _slow_down(paths, settings)
     return LayerPlan(job.index, job.z_mm, job.height_mm, tuple(paths))
@@ -235,6 +236,17 @@ def _first_layer_speed(paths: list[Toolpath], job: LayerJob, s: SliceSettings) -
     if job.index != 0:
         return paths
     return [p.with_speed(min(p.speed_mm_s, s.first_layer_speed_mm_s)) for p in paths]
+
+
+def _volumetric_limit(paths: list[Toolpath], height_mm: float, s: SliceSettings) -> list[Toolpath]:
+    """Slow paths whose flow would exceed the material's max_volumetric_speed_mm3_s."""
+    if not s.max_volumetric_speed_mm3_s:
+        return paths
+    out = []
+    for p in paths:
+        limit = s.max_volumetric_speed_mm3_s / p.area_mm2(height_mm)
+        out.append(p.with_speed(limit) if p.speed_mm_s > limit else p)
+    return out
 
 
 def _flag_retractions(

@@ -73,6 +73,7 @@ class SliceSettings(BaseModel):
     fan_off_layers: Annotated[int, Field(ge=0, le=1000)] | None = None
     min_layer_time_s: Annotated[float, Field(ge=0, le=600)] = 5
     min_print_speed_mm_s: Speed = 10
+    max_volumetric_speed_mm3_s: Annotated[float, Field(gt=0, le=100)] | None = None
     seam: SeamPosition = SeamPosition.REAR
     relative_e: bool = True
     arrange_gap_mm: Annotated[float, Field(ge=0, le=100)] = 5
@@ -126,6 +127,7 @@ class SliceSettings(BaseModel):
             ),
             "fan_percent": material.fan_max_percent,
             "fan_off_layers": material.disable_fan_first_layers,
+            "max_volumetric_speed_mm3_s": material.max_volumetric_speed_mm3_s,
         }
         values = self.model_dump()
         for key, value in fill.items():

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
+
+
+def extrusion_area_mm2(width_mm: float, height_mm: float) -> float:
+    """Cross-section of a line: a rectangle with round ends (Slic3r's model), mm²."""
+    return height_mm * (width_mm - height_mm * (1.0 - math.pi / 4.0))
 
 
 class Feature(StrEnum):
@@ -46,6 +52,10 @@ class Toolpath:
 
     def with_speed(self, speed_mm_s: float) -> Toolpath:
         return replace(self, speed_mm_s=speed_mm_s)
+
+    def area_mm2(self, layer_height_mm: float) -> float:
+        """Cross-section of this path's line on a layer of the given height, mm²."""
+        return extrusion_area_mm2(self.width_mm, self.flow_height_mm or layer_height_mm)
 
     def with_retract(self, retract_before: bool) -> Toolpath:
         return replace(self, retract_before=retract_before)

@@ -97,3 +97,16 @@ def test_two_models_on_one_plate() -> None:
     mids = (low[:, :2] + low[:, 2:]) / 2
     assert np.ptp(mids[:, 0]) > 20 + 52  # both parts, side by side
     assert prog.comments["models"].startswith("xyz_cube_20mm.stl, thin_walls_varying.stl")
+
+
+def test_flow_stays_under_the_materials_volumetric_limit(small_box: Path) -> None:
+    import math
+
+    tpu = load_material("TPU")
+    text = slice_models([small_box], printer=load_printer(), material=tpu).gcode
+    prog = read(text)
+    area = 0.2 * (0.45 - 0.2 * (1 - math.pi / 4))
+    limit_mm_min = tpu.max_volumetric_speed_mm3_s / area * 60
+    feeds = [int(f) for f in re.findall(r"^G1 F(\d+)$", text, re.M)]
+    assert feeds and max(feeds) <= limit_mm_min + 1
+    assert prog.comments["max_volumetric_speed_mm3_s"] == str(tpu.max_volumetric_speed_mm3_s)

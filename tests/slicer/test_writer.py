@@ -7,15 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from gcode.writer import (
-    GcodeWriter,
-    extrusion_area_mm2,
-    fill_template,
-    format_duration,
-    write_layer,
-)
+from gcode.writer import GcodeWriter, fill_template, format_duration, write_layer
 from slicer.settings import SliceSettings
-from slicer.toolpath import Feature, LayerPlan, Toolpath
+from slicer.toolpath import Feature, LayerPlan, Toolpath, extrusion_area_mm2
 
 S = SliceSettings().model_copy(update={"retract_length_mm": 5.0, "retract_speed_mm_s": 40.0})
 
