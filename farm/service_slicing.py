@@ -162,9 +162,7 @@ def analyse_gcode(store_root: str, sha: str, printer_name: str, material: str) -
 
 def first_thumbnail(store_root: str, sha: str) -> bytes | None:
     """The largest PNG thumbnail embedded in a G-code, if it has one."""
-    from gcode.thumbnail import extract_thumbnails
+    from gcode.thumbnail import extract_thumbnails, largest_png
 
-    thumbs = [t for t in extract_thumbnails(Store(store_root).read_text(sha)) if t.format == "png"]
-    if not thumbs:
-        return None
-    return max(thumbs, key=lambda t: t.width * t.height).data
+    best = largest_png(extract_thumbnails(Store(store_root).read_text(sha)))
+    return best.data if best is not None else None
