@@ -26,7 +26,7 @@ from farm.service_slicing import (
     UploadError,
     analyse_gcode,
     check_mesh,
-    first_thumbnail,
+    largest_thumbnail,
     make_pool,
     slice_for_model,
 )
@@ -205,7 +205,7 @@ class FarmService:
 
     async def _keep_thumbnail(self, job_id: str, gcode_sha: str) -> None:
         try:
-            png = await self._in_pool(first_thumbnail, str(self.store.root), gcode_sha)
+            png = await self._in_pool(largest_thumbnail, str(self.store.root), gcode_sha)
         except Exception:
             log.exception("thumbnail of %s", job_id)
             return

@@ -160,7 +160,7 @@ def analyse_gcode(store_root: str, sha: str, printer_name: str, material: str) -
     }
 
 
-def first_thumbnail(store_root: str, sha: str) -> bytes | None:
+def largest_thumbnail(store_root: str, sha: str) -> bytes | None:
     """The largest PNG thumbnail embedded in a G-code, if it has one."""
     from gcode.thumbnail import extract_thumbnails, largest_png
 
