@@ -49,9 +49,13 @@ def order_lines(lines: list[np.ndarray], start_xy: np.ndarray) -> list[np.ndarra
 
 
 def join_lines(
-    lines: list[np.ndarray], region: shapely.Geometry, max_gap_mm: float
+    lines: list[np.ndarray],
+    region: shapely.Geometry,
+    max_gap_mm: float,
+    tolerance_mm: float = 0.0,
 ) -> list[np.ndarray]:
-    """Merge consecutive polylines whose connecting segment is short and inside ``region``."""
+    """Merge consecutive polylines whose connecting segment is short and inside ``region``
+    (or less than ``tolerance_mm`` outside it, e.g. over the wall next to an infill area)."""
     if len(lines) < 2:
         return lines
     a = np.array([line[-1] for line in lines[:-1]])
@@ -60,7 +64,7 @@ def join_lines(
     near = np.flatnonzero(gap <= max_gap_mm)
     ok = np.zeros(len(gap), dtype=bool)
     if len(near):
-        ok[near] = segments_inside(region, a[near], b[near])
+        ok[near] = segments_inside(region, a[near], b[near], tolerance_mm)
     out = [lines[0]]
     for line, joined in zip(lines[1:], ok, strict=True):
         if joined:
@@ -74,9 +78,12 @@ def join_lines(
 INSIDE_TOLERANCE_MM = 0.01
 
 
-def segments_inside(region: shapely.Geometry, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def segments_inside(
+    region: shapely.Geometry, a: np.ndarray, b: np.ndarray, tolerance_mm: float = 0.0
+) -> np.ndarray:
     """(k,) bool: segments a[i]-b[i] ((k, 2) float64, mm) lie inside ``region`` (sampled at
-    a quarter, half and three quarters of their length, within INSIDE_TOLERANCE_MM)."""
+    a quarter, half and three quarters of their length, within INSIDE_TOLERANCE_MM or
+    ``tolerance_mm``, whichever is larger)."""
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
     t = np.array([0.25, 0.5, 0.75])[:, None, None]
@@ -85,7 +92,8 @@ def segments_inside(region: shapely.Geometry, a: np.ndarray, b: np.ndarray) -> n
     inside = shapely.contains_xy(region, pts[:, 0], pts[:, 1])
     if not inside.all():
         out = np.flatnonzero(~inside)
-        near = shapely.distance(region, shapely.points(pts[out])) <= INSIDE_TOLERANCE_MM
+        limit = max(INSIDE_TOLERANCE_MM, tolerance_mm)
+        near = shapely.distance(region, shapely.points(pts[out])) <= limit
         inside[out[near]] = True
     return inside.reshape(3, -1).all(axis=0)
 

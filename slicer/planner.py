@@ -186,7 +186,7 @@ def _island_paths(
         else:
             lines = solid_lines(part, spacing, job.index)
             gap = spacing * JOIN_SOLID_SPACINGS
-        lines = join_lines(order_lines(lines, cur), part, gap)
+        lines = join_lines(order_lines(lines, cur), part, gap, tolerance_mm=w / 2.0)
         for line in lines:
             out.append(Toolpath(line, feature, w, speed))
         if lines:
