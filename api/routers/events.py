@@ -20,11 +20,12 @@ def sse(event: str, data: dict) -> str:
 
 
 async def _stream(request: Request, sub: Subscription, hello: list[str]) -> AsyncIterator[str]:
+    ping_s = getattr(request.app.state, "sse_ping_s", PING_S)
     try:
         for item in hello:
             yield item
         while not await request.is_disconnected():
-            event = await sub.get(PING_S)
+            event = await sub.get(ping_s)
             yield ": ping\n\n" if event is None else sse(event.type.value, event.data)
     finally:
         sub.close()
