@@ -25,7 +25,7 @@ from slicer.toolpath import Feature, LayerPlan, Toolpath
 
 # Solid infill lines further apart than this many spacings are not joined.
 JOIN_SOLID_SPACINGS = 3.0
-JOIN_SPARSE_GAPS = 3.0
+JOIN_SPARSE_GAPS = 5.0
 # Covers tests allow this much numerical slack, mm.
 EPS_MM = 0.01
 # Bridge strands are this much further apart than the nozzle is wide (as Slic3r), mm.
