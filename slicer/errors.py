@@ -15,6 +15,9 @@ class MeshError(SliceError):
         self.problem = problem
         super().__init__(f"{path}: {problem}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # picklable across processes
+        return (type(self), (self.path, self.problem))
+
 
 class SettingsError(SliceError):
     """A slice setting that is unknown or out of range; ``key`` names it."""
@@ -23,6 +26,9 @@ class SettingsError(SliceError):
         self.key = key
         self.problem = problem
         super().__init__(f"setting '{key}': {problem}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # picklable across processes
+        return (type(self), (self.key, self.problem))
 
 
 class PlateError(SliceError):

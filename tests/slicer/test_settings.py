@@ -69,3 +69,13 @@ def test_comment_lines_cover_every_field() -> None:
     lines = SliceSettings().as_comment_lines()
     assert len(lines) == len(SliceSettings.model_fields)
     assert "; layer_height_mm = 0.2" in lines
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    from slicer.errors import MeshError, PlateError
+
+    for err in (SettingsError("k", "bad"), MeshError("a.stl", "empty file"), PlateError("full")):
+        again = pickle.loads(pickle.dumps(err))
+        assert type(again) is type(err) and str(again) == str(err)
