@@ -148,6 +148,8 @@ def _limits_per_row(parsed: ParsedGcode, limits: MachineLimits) -> dict[str, np.
         if not rows.any():
             continue
         value = np.where(rows, parsed.param(letter), np.nan)
+        if names[0].startswith(("max_", "accel_")):
+            value = np.where(value > 0, value, np.nan)  # a zero limit would stop the machine
         for name in names:
             column = updates.setdefault(name, np.full(parsed.n_lines, np.nan))
             np.copyto(column, value, where=~np.isnan(value))

@@ -53,6 +53,11 @@ def test_file_limits_override_profile():
     assert capped == pytest.approx(trapezoid_s(100, 10, 20, 500))
 
 
+def test_zero_limits_in_the_file_are_ignored():
+    t = estimate("M201 X0 Y0\nM203 X0\nM204 P0 T0\nG1 X100 F3000\n", LIMITS).total_s
+    assert t == pytest.approx(trapezoid_s(100, 10, 50, 500))
+
+
 def test_axis_feedrate_limit_applies():
     est = estimate("G1 Z10 F3000\n", LIMITS)
     assert est.total_s > 10 / 5
