@@ -45,7 +45,8 @@ LAYER_Z_DECIMALS = 3
 class Analysis:
     """Everything ``slicefarm analyze`` reports about one G-code file (units in names).
 
-    bbox_mm / bbox_all_mm : ((xmin, ymin, zmin), (xmax, ymax, zmax)) of the extrusions / of
+    bbox_mm / bbox_all_mm : ((xmin, ymin, zmin), (xmax, ymax, zmax)) of the print's
+        extrusions (after the first layer marker, so not a start-script purge line) / of
         every move end, logical coordinates as the file gives them; None when there is none
     layer_height_mm : as the slicer states it, else the median step between layers
     layers : layer change markers (``;LAYER_CHANGE``, ``;LAYER:n``...), or without them the
@@ -205,12 +206,13 @@ def _facts(text: str) -> _Facts:
         return _Facts(parsed, resolve_moves(parsed)[0], slicer_info(""), 0.0, None, {})
     moves, _ = resolve_moves(parsed)
     info = slicer_info(text)
-    geo = _geometry(moves)
+    markers = layer_marker_lines(text)
+    geo = _geometry(moves, markers)
     filament_mm = _filament_mm(moves)
     tools, changes = _tools(parsed)
     fields = dict(
         lines=parsed.n_lines,
-        layers=_layer_count(text, geo.layer_z),
+        layers=_layer_count(markers, geo.layer_z),
         layer_height_mm=info.layer_height_mm or geo.layer_height_mm,
         first_layer_height_mm=geo.first_layer_height_mm,
         bbox_mm=geo.bbox_extrude,
@@ -290,8 +292,16 @@ def _bbox(*points: np.ndarray) -> Bbox | None:
     return (lo_mm, hi_mm)  # type: ignore[return-value]
 
 
-def _geometry(moves: Moves) -> _Geometry:
+def _geometry(moves: Moves, markers: np.ndarray) -> _Geometry:
+    """Layers, boxes and speeds of the print.
+
+    When the slicer marks its layers, extrusions before the first marker belong to the
+    start script (a purge line, often outside the bed, as on the Prusa MK3S) and do not
+    count as the print.
+    """
     ext = moves.extruding()
+    if len(markers):
+        ext &= moves.line > markers[0]
     layer_z = np.unique(np.round(moves.end[ext, 2], LAYER_Z_DECIMALS))
     steps = np.diff(layer_z)
     layer_height = float(np.round(np.median(steps), 3)) if len(steps) else None
@@ -308,10 +318,9 @@ def _geometry(moves: Moves) -> _Geometry:
     )
 
 
-def _layer_count(text: str, layer_z: np.ndarray) -> int:
+def _layer_count(markers: np.ndarray, layer_z: np.ndarray) -> int:
     """Layer change markers when the slicer wrote them (spiral vases rise continuously),
     else the distinct extrusion heights."""
-    markers = layer_marker_lines(text)
     return len(markers) if len(markers) else len(layer_z)
 
 

@@ -72,6 +72,17 @@ def test_tpu_is_refused_for_a_fast_print(fixture_paths):
     assert any("mm³/s" in p for p in problems)
 
 
+def test_start_script_purge_line_outside_the_bed_is_not_the_print():
+    text = (
+        "G28\nG1 Z0.2 F720\nG1 Y-3 F1000\nG1 X60 E9 F1000\nG1 X100 E12.5\n"  # MK3S intro line
+        ";LAYER_CHANGE\n;Z:0.2\nG92 E0\nG1 X110 Y90 F6000\nG1 X130 Y90 E1 F1200\n"
+    )
+    a = analyze_text(text)
+    assert a.bbox_mm == ((110.0, 90.0, 0.2), (130.0, 90.0, 0.2))
+    assert a.bbox_all_mm[0][1] == -3.0
+    assert check_compatibility(a, load_printer("prusa_mk3s"), PLA) == []
+
+
 def test_real_files_fit_the_ender(fixture_paths):
     for path in fixture_paths.values():
         assert check_compatibility(analyze(path), ENDER, PLA) == []
