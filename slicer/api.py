@@ -28,8 +28,9 @@ import shapely
 from printers.profiles import MaterialProfile, PrinterProfile
 from slicer.errors import MeshError, SettingsError
 from slicer.mesh import Mesh, load_mesh
-from slicer.planner import LayerJob, plan_layer
+from slicer.planner import LayerJob, layer_walls, plan_layer
 from slicer.plate import arrange
+from slicer.regions import IslandWalls
 from slicer.settings import SliceSettings
 from slicer.skirt import skirt_and_brim
 from slicer.slicing import EMPTY, slice_mesh
@@ -173,8 +174,14 @@ class _LayerWork:
         s = self.s
         have = self.outlines(lo - s.bottom_layers - 1, hi + s.top_layers)
         out = []
+        last: tuple[bytes, float, list[IslandWalls]] | None = None
         for i in range(lo, hi):
-            plan = plan_layer(self.job(i, have), s)
+            # Prismatic parts repeat their outline: reuse the walls of the layer below.
+            key = shapely.to_wkb(have[i])
+            height = float(self.heights[i])
+            if last is None or last[0] != key or last[1] != height:
+                last = (key, height, layer_walls(have[i], height, s))
+            plan = plan_layer(self.job(i, have), s, last[2])
             text, filament = write_layer(plan, s, self.filament_diameter_mm)
             out.append((text, filament, not have[i].is_empty))
         return out

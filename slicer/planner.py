@@ -53,16 +53,29 @@ class LayerJob:
     below_beyond: shapely.Geometry | None = None
 
 
-def plan_layer(job: LayerJob, settings: SliceSettings) -> LayerPlan:
-    """Toolpaths of one layer, in print order, with retraction flags and cooling applied."""
+def layer_walls(
+    outline: shapely.Geometry, height_mm: float, settings: SliceSettings
+) -> list[IslandWalls]:
+    """Walls of every island of a layer (a function of the outline and height only)."""
     w = settings.line_width_mm
-    spacing = line_spacing_mm(w, job.height_mm)
     overlap = settings.infill_overlap_percent / 100.0 * w
-    islands = [
-        island_walls(poly, settings.perimeters, w, job.height_mm, overlap)
-        for poly in shapely.get_parts(job.outline)
+    return [
+        island_walls(poly, settings.perimeters, w, height_mm, overlap)
+        for poly in shapely.get_parts(outline)
         if poly.geom_type == "Polygon" and not poly.is_empty
     ]
+
+
+def plan_layer(
+    job: LayerJob, settings: SliceSettings, walls: list[IslandWalls] | None = None
+) -> LayerPlan:
+    """Toolpaths of one layer, in print order, with retraction flags and cooling applied.
+
+    ``walls`` may pass in layer_walls(job.outline, ...) when it is known already (a layer
+    with the same outline as the one below)."""
+    w = settings.line_width_mm
+    spacing = line_spacing_mm(w, job.height_mm)
+    islands = walls if walls is not None else layer_walls(job.outline, job.height_mm, settings)
     infill_area = shapely.union_all([isl.infill_area for isl in islands]) if islands else None
     skins = None
     if infill_area is not None and not infill_area.is_empty:
