@@ -1,0 +1,32 @@
+"""slice_models internals: blocks, workers and caches do not change the bytes."""
+
+from __future__ import annotations
+
+from printers.profiles import load_material, load_printer
+from slicer import api
+from slicer.mesh import load_mesh
+from slicer.settings import SliceSettings
+from tests.slicer.conftest import MODELS
+
+
+def test_blocks_with_wall_reuse_equal_one_pass_over_all_layers() -> None:
+    from gcode.writer import write_layer
+
+    printer = load_printer()
+    s = SliceSettings().resolve(printer, load_material())
+    mesh = api.place([load_mesh(MODELS / "bridge_overhang.stl")], printer, s)
+    work = api._LayerWork(mesh, s, printer)
+    whole = [write_layer(plan, s, 1.75)[0] for plan in work.plans()]
+    blocks: list[str] = []
+    for lo in range(0, work.n_layers, 7):
+        blocks += [text for text, _, _ in work.block(lo, min(lo + 7, work.n_layers))]
+    assert blocks == whole
+
+
+def test_workers_and_single_process_give_the_same_bytes(monkeypatch) -> None:
+    path = [MODELS / "thin_walls_varying.stl"]
+    kwargs = {"printer": load_printer(), "material": load_material()}
+    pooled = api.slice_models(path, **kwargs).gcode
+    monkeypatch.setattr(api, "MIN_LAYERS_FOR_WORKERS", 10**9)
+    single = api.slice_models(path, **kwargs).gcode
+    assert pooled == single
