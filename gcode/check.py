@@ -1,11 +1,11 @@
 """Can this G-code run on this printer with this material?
 
 ``check_compatibility`` returns the problems in words (an empty list means the
-job may be routed there): the print must fit the bed, temperatures must lie
-within the printer's and the material's limits (and the flow within the
-material's volumetric limit), the nozzle and filament
-diameters the file states must match the printer, and the flavour and commands
-must be ones the printer's firmware understands.
+job may be routed there): the print must fit the bed (0..size on every axis),
+temperatures must lie within the printer's and the material's limits and the
+flow within the material's volumetric limit, the nozzle and filament diameters
+the file states must match the printer, the material must be one the printer is
+set up for, and the flavour and commands must be ones its firmware understands.
 """
 
 from __future__ import annotations
