@@ -109,9 +109,13 @@ class SliceSettings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             first = exc.errors()[0]
-            key = ".".join(str(p) for p in first["loc"]) or "settings"
+            key = ".".join(str(p) for p in first["loc"])
             if first["type"] == "extra_forbidden":
                 raise SettingsError(key, "unknown setting") from None
+            if not key:  # a rule across settings: its message starts with the key
+                message = str(first["msg"]).removeprefix("Value error, ")
+                key, _, rest = message.partition(" ")
+                raise SettingsError(key, rest) from None
             raise SettingsError(key, f"{first['msg']} (got {first.get('input')!r})") from None
 
     def resolve(self, printer: PrinterProfile, material: MaterialProfile) -> SliceSettings:
@@ -133,6 +137,17 @@ class SliceSettings(BaseModel):
         for key, value in fill.items():
             if values[key] is None:
                 values[key] = value
+        limits = {
+            "nozzle_temp_c": ("max_hotend_temp_c", printer.max_hotend_temp_c),
+            "first_layer_nozzle_temp_c": ("max_hotend_temp_c", printer.max_hotend_temp_c),
+            "bed_temp_c": ("max_bed_temp_c", printer.max_bed_temp_c),
+            "first_layer_bed_temp_c": ("max_bed_temp_c", printer.max_bed_temp_c),
+        }
+        for key, (limit_name, limit) in limits.items():
+            if values[key] > limit:
+                raise SettingsError(
+                    key, f"{values[key]:g} is above the printer's {limit_name} ({limit:g})"
+                )
         return self.validated(values)
 
     def as_comment_lines(self) -> list[str]:

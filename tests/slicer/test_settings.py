@@ -37,6 +37,7 @@ def test_overrides_parse_typed_values() -> None:
         ("infill_pattern=honeycomb", "infill_pattern"),
         ("perimeters=two", "perimeters"),
         ("layer_height_mm", "layer_height_mm"),
+        ("layer_height_mm=0.5", "layer_height_mm"),  # a rule across settings (> line width)
     ],
 )
 def test_bad_override_names_the_key(item: str, key: str) -> None:
@@ -79,3 +80,9 @@ def test_errors_survive_pickling() -> None:
     for err in (SettingsError("k", "bad"), MeshError("a.stl", "empty file"), PlateError("full")):
         again = pickle.loads(pickle.dumps(err))
         assert type(again) is type(err) and str(again) == str(err)
+
+
+def test_temperatures_must_suit_the_printer() -> None:
+    s = SliceSettings.from_overrides(["nozzle_temp_c=300"])
+    with pytest.raises(SettingsError, match="nozzle_temp_c.*max_hotend_temp_c"):
+        s.resolve(load_printer("ender3"), load_material("PLA"))
