@@ -84,5 +84,5 @@ def test_errors_survive_pickling() -> None:
 
 def test_temperatures_must_suit_the_printer() -> None:
     s = SliceSettings.from_overrides(["nozzle_temp_c=300"])
-    with pytest.raises(SettingsError, match="nozzle_temp_c.*max_hotend_temp_c"):
+    with pytest.raises(SettingsError, match=r"nozzle_temp_c.*max_hotend_temp_c"):
         s.resolve(load_printer("ender3"), load_material("PLA"))
