@@ -82,7 +82,7 @@ class Streamer:
         self._last_request: int | None = None
         self._identical_requests = 0
         self._generation = 0
-        self._reset_number: int | None = None
+        self._reset_unconfirmed = False  # the M110 went out; no later line acknowledged yet
         self._last_activity = 0.0
         self._warned_ratio = False
 
@@ -202,8 +202,8 @@ class Streamer:
             return []
         if self._in_flight:
             sent = self._in_flight.popleft()
-            if sent.number is not None and sent.number == self._reset_number:
-                self._reset_number = None
+            if sent.number:  # a line after the reset is through: the firmware had the M110
+                self._reset_unconfirmed = False
             if sent.number is not None and sent.generation == self._generation:
                 self._identical_requests = 0
         return self.pump(now)
@@ -225,10 +225,10 @@ class Streamer:
         self._last_activity = now
         self._swallow_oks += 1
         if number >= self.next_number:
-            if self._reset_number is None and number == self.next_number:
-                log.debug("ignoring resend of unsent line %d (P15)", number)
-                return self.pump(now)
-            return self._recover_lost_reset(number, now)
+            if number > self.next_number and self._reset_unconfirmed:
+                return self._recover_lost_reset(number, now)
+            log.debug("ignoring resend of unsent line %d (P15)", number)
+            return self.pump(now)
         answered = self._in_flight.popleft() if self._in_flight else None
         if (
             answered is not None
@@ -326,7 +326,7 @@ class Streamer:
         self._history.clear()
         self._resend_cursor = None
         self.next_number = 1
-        self._reset_number = 0
+        self._reset_unconfirmed = True
         self._remember(0, text)
         self._in_flight.append(_Sent(0, "M110"))
         self._last_activity = now
@@ -338,13 +338,13 @@ class Streamer:
         self._history.pop(number - self.settings.history_lines, None)
 
     def _recover_lost_reset(self, number: int, now: float) -> list[str]:
-        """The firmware wants a line past ours: it never got our M110; resend it and line 1+."""
-        if 0 not in self._history:
-            raise ProtocolError(f"firmware asks for line {number}, beyond {self.next_number - 1}")
-        log.info("firmware missed the line-number reset; resending it")
+        """The firmware wants a line past ours before acknowledging any line after our M110:
+        it never got the M110 and rejected everything since.  Resend the M110 and line 1+.
+        """
+        log.info("firmware missed the line-number reset (asks for %d); resending it", number)
         self.resends += 1
+        self._generation += 1
         self._resend_cursor = 0
-        self._reset_number = 0
         self._in_flight.clear()
         return self.pump(now)
 

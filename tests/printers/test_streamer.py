@@ -127,6 +127,17 @@ def test_p7_lost_reset_is_sent_again() -> None:
     assert replay == ["N0 M110 N0*125"]
 
 
+def test_p15_request_for_the_next_line_never_replays_the_job() -> None:
+    """The M110's ok was lost (timeout), later lines went through: a request for the line
+    after the last one sent is a duplicate's echo, not a lost reset."""
+    streamer, _ = started([f"G1 X{i}" for i in range(10)], communication_timeout_s=1.0)
+    assert streamer.on_tick(1.5) == ["M105"]  # no ok for the M110 ...
+    assert numbers(streamer.on_ok(1.6, with_temperatures=True)) == [1]
+    assert numbers(streamer.on_ok(1.7)) == [2]  # ... yet N1 is acknowledged
+    assert streamer.on_resend(3, 1.8) == []  # N3 is unsent: ignore (P15)
+    assert streamer.resends == 0
+
+
 def test_p3_history_is_bounded() -> None:
     streamer, _ = started([f"G1 X{i}" for i in range(100)], history_lines=10)
     for _ in range(50):
