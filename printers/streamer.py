@@ -56,7 +56,7 @@ class StreamerSettings:
 class _Sent:
     number: int | None
     code: str
-    generation: int = 0  # how many rewinds had happened when it was sent
+    generation: int  # how many rewinds had happened when it was sent
 
 
 class Streamer:
@@ -172,7 +172,7 @@ class Streamer:
         line, so it counts as in flight (M112 is not: nothing answers after a kill).
         """
         if command_code(command) != "M112":
-            self._in_flight.append(_Sent(None, command_code(command)))
+            self._in_flight.append(_Sent(None, command_code(command), self._generation))
         return command
 
     def halt(self) -> None:
@@ -208,6 +208,14 @@ class Streamer:
                 self._identical_requests = 0
         return self.pump(now)
 
+    def _pop_oldest_numbered(self) -> _Sent | None:
+        """The line a ``Resend:`` answers: the oldest numbered one (tickles get an ``ok``)."""
+        for index, sent in enumerate(self._in_flight):
+            if sent.number is not None:
+                del self._in_flight[index]
+                return sent
+        return None
+
     def _tickle_at_head(self) -> bool:
         head = self._in_flight[0] if self._in_flight else None
         return head is not None and head.number is None and head.code == TICKLE
@@ -229,7 +237,7 @@ class Streamer:
                 return self._recover_lost_reset(number, now)
             log.debug("ignoring resend of unsent line %d (P15)", number)
             return self.pump(now)
-        answered = self._in_flight.popleft() if self._in_flight else None
+        answered = self._pop_oldest_numbered()
         if (
             answered is not None
             and answered.generation < self._generation
@@ -264,7 +272,7 @@ class Streamer:
         self._in_flight.clear()
         self._swallow_oks = 0
         self._last_activity = now
-        self._in_flight.append(_Sent(None, TICKLE))
+        self._in_flight.append(_Sent(None, TICKLE, self._generation))
         return [TICKLE]
 
     # ----------------------------------------------------------------- sending
@@ -328,7 +336,7 @@ class Streamer:
         self.next_number = 1
         self._reset_unconfirmed = True
         self._remember(0, text)
-        self._in_flight.append(_Sent(0, "M110"))
+        self._in_flight.append(_Sent(0, "M110", self._generation))
         self._last_activity = now
         return text
 
