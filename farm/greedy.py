@@ -54,8 +54,9 @@ def _min_duration(problem: Problem, task: Task) -> int:
 WEIGHT_PULL_MIN = 120  # latest start moved earlier per unit of weight above 1
 
 
-def priority_rules(problem: Problem) -> dict[str, PriorityKey]:
-    """Named task orders: earliest due date, latest start, weighted latest start."""
+def priority_rules(problem: Problem, pull_min: int = WEIGHT_PULL_MIN) -> dict[str, PriorityKey]:
+    """Named task orders: earliest due date, latest start, weighted latest start (a job's
+    latest start moves ``pull_min`` earlier per unit of weight above 1)."""
 
     def due(task: Task) -> float:
         return math.inf if task.job.due_min is None else task.job.due_min
@@ -67,7 +68,7 @@ def priority_rules(problem: Problem) -> dict[str, PriorityKey]:
         return (due(task) - _min_duration(problem, task), -task.job.weight, task.id)
 
     def wlst(task: Task) -> tuple:
-        pull = WEIGHT_PULL_MIN * (task.job.weight - 1)
+        pull = pull_min * (task.job.weight - 1)
         return (due(task) - _min_duration(problem, task) - pull, task.id)
 
     return {"edd": edd, "lst": lst, "wlst": wlst}
@@ -131,25 +132,29 @@ def list_schedule(
     return make_plan(problem, state.assignments, name)
 
 
-# (order, swap penalty in swap_min units), most useful first: big farms run only a few
+# (order, swap penalty in swap_min units, weight pull in min), most useful first: big farms
+# run only a few.  Which wins depends on the farm: operators short -> bigger swap penalty.
 VARIANTS = (
-    ("edd", 12),
-    ("wlst", 3),
-    ("edd", 3),
-    ("lst", 3),
-    ("edd", 30),
-    ("wlst", 12),
-    ("lst", 12),
-    ("wlst", 30),
-    ("lst", 30),
+    ("wlst", 12, 120),
+    ("wlst", 30, 120),
+    ("edd", 12, 0),
+    ("wlst", 60, 120),
+    ("wlst", 12, 360),
+    ("wlst", 3, 120),
+    ("lst", 3, 0),
+    ("edd", 3, 0),
+    ("lst", 30, 0),
+    ("edd", 30, 0),
+    ("lst", 12, 0),
+    ("wlst", 12, 720),
 )
 
 
-def _one_pass(problem: Problem, variant: tuple[str, int]) -> Plan:
-    rule, factor = variant
-    order = sorted(problem.tasks, key=priority_rules(problem)[rule])
+def _one_pass(problem: Problem, variant: tuple[str, int, int]) -> Plan:
+    rule, factor, pull_min = variant
+    order = sorted(problem.tasks, key=priority_rules(problem, pull_min)[rule])
     plan = list_schedule(problem, order, factor * problem.params.swap_min, "greedy")
-    log.debug("greedy %s/%d: wt=%d makespan=%d", rule, factor, *plan.objective)
+    log.debug("greedy %s/%d/%d: wt=%d makespan=%d", rule, factor, pull_min, *plan.objective)
     return plan
 
 

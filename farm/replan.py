@@ -55,15 +55,17 @@ def advance(
     Copies still to print are renumbered ``#0..`` per job; the hint uses the new ids.
     """
     failed = set(failed)
+    # an operator already turning a printer around commits its print: it counts as running
+    begun = {o.task_id for o in plan.operator_actions if o.start_min < now_min} - failed
     done, running, pending = [], [], []
     for a in plan.assignments:
-        if a.task_id in failed or a.start_min >= now_min:
+        if a.task_id in failed or (a.start_min >= now_min and a.task_id not in begun):
             pending.append(a)
         elif a.end_min <= now_min:
             done.append(a)
         else:
             running.append(a)
-    started = [a for a in plan.assignments if a.start_min < now_min]
+    started = [a for a in plan.assignments if a.start_min < now_min or a.task_id in begun]
     new_running = tuple(
         Running(a.task_id, a.printer_id, a.start_min - now_min, a.end_min - now_min,
                 problem.task_by_id[a.task_id].job.filament)

@@ -20,7 +20,8 @@ def _midway():
 def test_advance_keeps_running_prints_fixed_and_drops_finished_ones():
     problem, plan, now = _midway()
     later, hint = advance(problem, plan, now)
-    on_printer = [a for a in plan.assignments if a.start_min < now < a.end_min]
+    begun = {o.task_id for o in plan.operator_actions if o.start_min < now}
+    on_printer = [a for a in plan.assignments if a.task_id in begun and a.end_min > now]
     assert on_printer
     running = {r.task_id: r for r in later.running}
     for a in on_printer:
