@@ -81,7 +81,8 @@ def _trimesh_triangles(path: Path) -> np.ndarray:
     try:
         loaded = trimesh.load(str(path), force="mesh", process=False)
     except Exception as exc:  # trimesh raises many types for garbage input
-        raise MeshError(path, f"not a readable mesh ({type(exc).__name__}: {exc})") from None
+        detail = " ".join(str(exc).split())[:200]  # one line, whatever the loader said
+        raise MeshError(path, f"not a readable mesh ({type(exc).__name__}: {detail})") from None
     faces = np.asarray(getattr(loaded, "faces", np.empty((0, 3))), dtype=np.int64)
     vertices = np.asarray(getattr(loaded, "vertices", np.empty((0, 3))), dtype=np.float64)
     if faces.ndim != 2 or faces.shape[1] != 3 or len(faces) == 0:

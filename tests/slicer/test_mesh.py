@@ -69,6 +69,9 @@ def test_duplicate_and_degenerate_faces_are_dropped(tmp_path: Path) -> None:
         ("text.stl", b"hello, I am not a mesh\n", "not a"),
         ("garbage.obj", b"\x00\x01\x02 nothing here", "not a"),
         ("part.step", b"ISO-10303-21;", "unsupported file type"),
+        ("broken.3mf", b"PK\x03\x04 not really a zip", "not a readable mesh"),
+        ("bad_index.obj", b"v 0 0 0\nv 1 0 0\nf 1 2 3\n", "not a"),
+        ("no_facets.stl", b"solid a\nendsolid a\n", "no triangles"),
     ],
 )
 def test_bad_files_fail_with_one_line_naming_the_file(
