@@ -30,3 +30,13 @@ def test_workers_and_single_process_give_the_same_bytes(monkeypatch) -> None:
     monkeypatch.setattr(api, "MIN_LAYERS_FOR_WORKERS", 10**9)
     single = api.slice_models(path, **kwargs).gcode
     assert pooled == single
+
+
+def test_plan_layers_gives_every_layer_in_order() -> None:
+    printer = load_printer()
+    s = SliceSettings().resolve(printer, load_material())
+    mesh = api.place([load_mesh(MODELS / "thin_walls_varying.stl")], printer, s)
+    plans = api.plan_layers(mesh, s, printer)
+    assert [p.index for p in plans] == list(range(25))
+    assert all(p.paths for p in plans)
+    assert plans[0].paths[0].feature.value == "Skirt/Brim"
