@@ -112,7 +112,7 @@ class VirtualFirmware:
         self._planner_ends.clear()
         self._wait = None
         self._next_autoreport = None
-        self.halted = False
+        self.halted = self.frozen = False
         self._reset_modes()
         self._last_step = now
         if self.faults.garbage_on_boot:
