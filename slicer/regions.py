@@ -90,7 +90,8 @@ def island_walls(
         infill = offset(island, -width_mm / 2.0 + overlap_mm)
     elif loops:
         # Areas narrower than one line get no infill (they would only be over-extruded).
-        infill = offset(opened(inner, spacing / 2.0, spacing / 2.0), overlap_mm)
+        # (an opening by spacing / 2 followed by a growth by the overlap: one growth)
+        infill = offset(offset(inner, -spacing), spacing / 2.0 + overlap_mm)
     else:
         infill = EMPTY
     thin = _thin_lines(island, covered, width_mm)
