@@ -42,41 +42,20 @@ def parse_time_v(text: str) -> dict[str, float]:
     }
 
 
-def run_slicefarm(model: Path, out: Path) -> dict[str, float]:
-    timing = out / f"{model.stem}.slicefarm.time"
-    cmd = [
-        "/usr/bin/time",
-        "-v",
-        "-o",
-        str(timing),
-        str(ROOT / ".venv/bin/slicefarm"),
-        "slice",
-        str(model),
-        "-o",
-        str(out / f"{model.stem}.slicefarm.gcode"),
-        "--quiet",
-    ]
-    subprocess.run(cmd, check=True, cwd=ROOT)
+def _run_ours(name: str, entry: list[str], model: Path, out: Path) -> dict[str, float]:
+    timing = out / f"{model.stem}.{name}.time"
+    gcode = out / f"{model.stem}.{name}.gcode"
+    cmd = ["/usr/bin/time", "-v", "-o", str(timing), *entry, str(model), "-o", str(gcode)]
+    subprocess.run([*cmd, "--quiet"], check=True, cwd=ROOT)
     return parse_time_v(timing.read_text())
+
+
+def run_slicefarm(model: Path, out: Path) -> dict[str, float]:
+    return _run_ours("slicefarm", [str(ROOT / ".venv/bin/slicefarm"), "slice"], model, out)
 
 
 def run_slicer_module(model: Path, out: Path) -> dict[str, float]:
-    timing = out / f"{model.stem}.module.time"
-    cmd = [
-        "/usr/bin/time",
-        "-v",
-        "-o",
-        str(timing),
-        str(ROOT / ".venv/bin/python"),
-        "-m",
-        "slicer",
-        str(model),
-        "-o",
-        str(out / f"{model.stem}.module.gcode"),
-        "--quiet",
-    ]
-    subprocess.run(cmd, check=True, cwd=ROOT)
-    return parse_time_v(timing.read_text())
+    return _run_ours("module", [str(ROOT / ".venv/bin/python"), "-m", "slicer"], model, out)
 
 
 def run_anchor(slicer: str, model: Path, out: Path) -> dict[str, float]:

@@ -148,40 +148,18 @@ def _island_paths(
     if skins is None or isl.infill_area.is_empty:
         return out
     region = isl.infill_area
+    spacing_bridge = job.nozzle_mm + BRIDGE_GAP_MM
     bridge = _clip(skins.bridge, region, single)
     if not bridge.is_empty:
         support = shapely.buffer(job.below[0], -w) if job.below else EMPTY
-        lines = bridge_lines(bridge, support, job.nozzle_mm + BRIDGE_GAP_MM)
-        lines = join_lines(order_lines(lines, cur), bridge, 3 * w)
-        for line in lines:
-            out.append(
-                Toolpath(
-                    line,
-                    Feature.BRIDGE,
-                    job.nozzle_mm,
-                    s.bridge_speed_mm_s,
-                    flow_height_mm=job.nozzle_mm,
-                )
-            )
-        if lines:
-            cur = lines[-1][-1]
-    internal = skins.internal_bridge
-    internal = _clip(internal, region, single)
+        lines = bridge_lines(bridge, support, spacing_bridge)
+        out += _bridge_paths(lines, bridge, job, s, cur)
+        cur = out[-1].points[-1] if out else cur
+    internal = _clip(skins.internal_bridge, region, single)
     if not internal.is_empty:
-        lines = solid_lines(internal, job.nozzle_mm + BRIDGE_GAP_MM, job.index)
-        lines = join_lines(order_lines(lines, cur), internal, 3 * w)
-        for line in lines:
-            out.append(
-                Toolpath(
-                    line,
-                    Feature.BRIDGE,
-                    job.nozzle_mm,
-                    s.bridge_speed_mm_s,
-                    flow_height_mm=job.nozzle_mm,
-                )
-            )
-        if lines:
-            cur = lines[-1][-1]
+        lines = solid_lines(internal, spacing_bridge, job.index)
+        out += _bridge_paths(lines, internal, job, s, cur)
+        cur = out[-1].points[-1] if out else cur
     fills = (
         (skins.solid, Feature.SOLID_INFILL, s.solid_infill_speed_mm_s),
         (skins.top, Feature.TOP_INFILL, s.top_infill_speed_mm_s),
@@ -236,6 +214,24 @@ def _loop_groups(
             cur = loop[-1]
         out.append(seamed)
     return out
+
+
+def _bridge_paths(
+    lines: list[np.ndarray],
+    area: shapely.Geometry,
+    job: LayerJob,
+    s: SliceSettings,
+    cur: np.ndarray,
+) -> list[Toolpath]:
+    """Bridge strands: as wide and as high as the nozzle (a round strand), joined where the
+    turn stays inside ``area``."""
+    joined = join_lines(order_lines(lines, cur), area, 3 * s.line_width_mm)
+    return [
+        Toolpath(
+            line, Feature.BRIDGE, job.nozzle_mm, s.bridge_speed_mm_s, flow_height_mm=job.nozzle_mm
+        )
+        for line in joined
+    ]
 
 
 def _clip(area: shapely.Geometry, region: shapely.Geometry, single: bool) -> shapely.Geometry:
