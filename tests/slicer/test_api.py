@@ -40,3 +40,14 @@ def test_plan_layers_gives_every_layer_in_order() -> None:
     assert [p.index for p in plans] == list(range(25))
     assert all(p.paths for p in plans)
     assert plans[0].paths[0].feature.value == "Skirt/Brim"
+
+
+def test_without_the_estimator_the_slice_still_completes(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gcode.progress", None)  # import raises ImportError
+    result = api.slice_models(
+        [MODELS / "thin_walls_varying.stl"], printer=load_printer(), material=load_material()
+    )
+    assert result.estimated_time_s == 0.0
+    assert "M73" not in result.gcode and result.layers == 25
