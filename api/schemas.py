@@ -66,6 +66,13 @@ class CurrentPublic(_Public):
     remaining_s: int | None
 
 
+class RequestPublic(_Public):
+    kind: str
+    material: str | None
+    color: str | None
+    print_id: str | None
+
+
 class PrinterPublic(_Public):
     id: str
     name: str
@@ -79,6 +86,7 @@ class PrinterPublic(_Public):
     color: str
     color_hex: str
     bed_clear: bool
+    request: RequestPublic | None
     current: CurrentPublic | None
 
 

@@ -10,12 +10,13 @@ from fastapi import UploadFile
 
 from farm.queue import NewJob
 from farm.service import FarmService
-from farm.service_slicing import UploadError, source_of
+from farm.service_slicing import UploadError, source_of, stated_filament
 from printers.profiles import material_names
 from slicer.errors import SettingsError
 from slicer.settings import SliceSettings
 
 PRIORITIES = (1, 2, 5)
+DEFAULT_MATERIAL, DEFAULT_COLOR = "PLA", "black"
 CHUNK_BYTES = 1 << 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ +()-]")
 
@@ -46,36 +47,43 @@ async def create_job(
     upload: UploadFile,
     *,
     copies: int = 1,
-    material: str = "PLA",
-    color: str = "black",
+    material: str | None = None,
+    color: str | None = None,
     priority: int = 1,
     due: str | None = None,
     printer_model: str | None = None,
     settings: str = "",
 ) -> dict:
-    """Validate the form, store the file, create the job; UploadError names the field."""
+    """Validate the form, store the file, create the job; UploadError names the field.
+
+    Without ``material``/``color`` a G-code upload takes what the file states (PrusaSlicer's
+    and OrcaSlicer's ``; filament_type`` / ``; filament_colour``), else PLA / black."""
     name = display_name(upload.filename)
     source = source_of(name)
     if not 1 <= copies <= 1000:
         raise UploadError(f"field 'copies': {copies} is not between 1 and 1000")
     if priority not in PRIORITIES:
         raise UploadError(f"field 'priority': {priority} is not one of {PRIORITIES}")
-    if material not in material_names():
+    if material is not None and material not in material_names():
         raise UploadError(f"field 'material': unknown material '{material}' ({material_names()})")
-    if not color.strip() or len(color) > 32:
+    if color is not None and (not color.strip() or len(color) > 32):
         raise UploadError("field 'color': give a colour name of 1 to 32 characters")
     if settings.strip():
         _check_settings(settings)
     sha, size = await service.store.put_stream(_chunks(upload), service.config.upload_limit_bytes)
     if size == 0:
         raise UploadError(f"file '{name}' is empty")
+    if source == "gcode" and (material is None or color is None):
+        stated_material, stated_color = stated_filament(service.store.path(sha))
+        material = material or stated_material
+        color = color or stated_color
     new = NewJob(
         name=name,
         source=source,
         file_sha=sha,
         copies=copies,
-        material=material,
-        color=color.strip(),
+        material=material or DEFAULT_MATERIAL,
+        color=(color or DEFAULT_COLOR).strip(),
         priority=priority,
         due=parse_due(due),
         printer_model=printer_model or None,

@@ -68,7 +68,22 @@ def _printer(p: FarmPrinter) -> m.Printer:
     )
 
 
-def _job(job: JobRow, quantity: int, t0: dt.datetime) -> m.Job:
+def planned_min(duration_s: float, time_factor: float) -> int:
+    """Whole minutes a print of the slicer's ``duration_s`` takes on a printer that prints
+    ``time_factor`` times faster (a sped-up virtual printer; 1 for a real one); at least 1."""
+    return max(1, math.ceil(duration_s / time_factor / 60))
+
+
+def time_factors(printers: list[FarmPrinter]) -> dict[str, float]:
+    """Printer model -> the speed-up of its slowest printer (the scheduler's durations are
+    per model, so a model's prints are planned for its slowest printer)."""
+    out: dict[str, float] = {}
+    for p in printers:
+        out[p.profile.name] = min(out.get(p.profile.name, math.inf), p.time_factor)
+    return out
+
+
+def _job(job: JobRow, quantity: int, t0: dt.datetime, factors: dict[str, float]) -> m.Job:
     bbox = (0, 0, 0)
     if job.slices:
         s = job.slices[0]
@@ -83,7 +98,10 @@ def _job(job: JobRow, quantity: int, t0: dt.datetime) -> m.Job:
         weight=job.priority,
         release_min=0,
         due_min=max(0, to_min(t0, job.due)) if job.due is not None else None,
-        durations_min={s.printer_model: max(1, math.ceil(s.duration_s / 60)) for s in job.slices},
+        durations_min={
+            s.printer_model: planned_min(s.duration_s, factors.get(s.printer_model, 1.0))
+            for s in job.slices
+        },
     )
 
 
@@ -98,13 +116,14 @@ def build_problem(config: FarmConfig, snap: FarmSnapshot) -> tuple[m.Problem, Ma
         if p.state() not in (FarmPrinterState.ERROR, FarmPrinterState.OFFLINE) and not p.maintenance
     ]
     printers = tuple(_printer(p) for p in usable)
+    factors = time_factors(usable)
     mapping = Mapping()
     jobs: list[m.Job] = []
     for job in snap.jobs:
         waiting = [p for p in job.prints if p.state in PLANNABLE]
         if not waiting or not job.slices:
             continue
-        candidate = _job(job, len(waiting), t0)
+        candidate = _job(job, len(waiting), t0, factors)
         if not any(pr.can_print(candidate) for pr in printers):
             continue  # no usable printer now: it waits, unplanned
         jobs.append(candidate)
@@ -225,10 +244,13 @@ def plan_view(
     """The API's plan (api/API.md), including running prints and the operator to-do list."""
     by_printer: dict[str, list[dict[str, Any]]] = {p.id: [] for p in snap.printers}
     now = dt.datetime.now(dt.UTC)  # t0 is a whole minute; running prints are to the second
+    due_of = {job.id: job.due for job in snap.jobs}
     for printer in snap.printers:
         current = printer.current
         if current is not None and printer.id in snap.running:
             _pid, elapsed_s, remaining_s = snap.running[printer.id]
+            end = now + dt.timedelta(seconds=remaining_s)
+            due = due_of.get(current.job_id)
             by_printer[printer.id].append(
                 {
                     "print_id": current.print_id,
@@ -237,9 +259,9 @@ def plan_view(
                     "material": printer.material,
                     "color": printer.color,
                     "start": iso(now - dt.timedelta(seconds=elapsed_s)),
-                    "end": iso(now + dt.timedelta(seconds=remaining_s)),
-                    "due": None,
-                    "tardy": False,
+                    "end": iso(end),
+                    "due": iso(due),
+                    "tardy": due is not None and end > due,
                     "state": "printing",
                 }
             )

@@ -269,6 +269,7 @@ class FarmService:
         )
 
     def _planned(self, plan: FarmPlan) -> None:
+        self.runner.follow_plan(plan.queue_for)
         self.bus.publish(EventType.PLAN, {"generated": iso(plan.generated)})
 
     def plan(self) -> dict[str, Any]:

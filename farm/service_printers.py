@@ -8,6 +8,8 @@ loaded filament, whether the bed is clear, maintenance, and why it needs an oper
 from __future__ import annotations
 
 import logging
+import math
+import re
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +49,36 @@ class FarmPrinterState(StrEnum):
     OFFLINE = "offline"
 
 
+class RequestKind(StrEnum):
+    """What a printer needs from an operator before it can print again."""
+
+    CLEAR = "clear"
+    LOAD = "load"
+
+
+@dataclass(frozen=True)
+class OperatorRequest:
+    """A structured operator request (the API's ``printer.request``)."""
+
+    kind: RequestKind
+    material: str | None = None
+    color: str | None = None
+    print_id: str | None = None
+
+    def text(self, printer_id: str) -> str:
+        if self.kind is RequestKind.LOAD:
+            return f"load {self.material} {self.color} into {printer_id} for {self.print_id}"
+        return f"clear the bed of {printer_id}"
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "kind": self.kind.value,
+            "material": self.material,
+            "color": self.color,
+            "print_id": self.print_id,
+        }
+
+
 @dataclass
 class CurrentPrint:
     print_id: str
@@ -54,10 +86,25 @@ class CurrentPrint:
     name: str
     layers: int
     started_monotonic: float
+    planned_s: float = 0.0  # the slicer's real-world estimate of the whole print
 
 
 def color_hex(color: str) -> str:
     return COLOR_HEX.get(color.lower(), "#8c8c8c")
+
+
+def color_name(hex_color: str) -> str | None:
+    """The nearest of the named colours to ``#RRGGBB`` (None when it is not one)."""
+    match = re.fullmatch(r"#?([0-9a-fA-F]{6})", hex_color.strip())
+    if match is None:
+        return None
+    rgb = bytes.fromhex(match.group(1))
+
+    def distance(name: str) -> int:
+        other = bytes.fromhex(COLOR_HEX[name][1:])
+        return sum((a - b) ** 2 for a, b in zip(rgb, other, strict=True))
+
+    return min((n for n in COLOR_HEX if n != "gray"), key=distance)
 
 
 class FarmPrinter:
@@ -78,11 +125,21 @@ class FarmPrinter:
         self.needs_operator = bool(row.needs_operator)
         self.message: str | None = row.message
         # What the plan wants loaded before the next print (a to-do, not persisted).
-        self.wanted: str | None = None
+        self.wanted: OperatorRequest | None = None
+        # The print whose part (or remains) is on the bed, when known (not persisted).
+        self.bed_print_id: str | None = _print_id_in(row.message)
 
     @property
     def id(self) -> str:
         return self.config.id
+
+    @property
+    def time_factor(self) -> float:
+        """How many times faster than the slicer's estimate this printer prints: a virtual
+        printer's speed-up (infinite when instant), 1 for a real printer."""
+        if not self.config.is_virtual:
+            return 1.0
+        return math.inf if self.config.virtual_instant else float(self.config.virtual_speed)
 
     def _load_row(self) -> PrinterRow:
         with self._db.session() as session:
@@ -116,6 +173,7 @@ class FarmPrinter:
 
     def operator_done(self) -> None:
         self.needs_operator, self.message = False, None
+        self.bed_print_id = None
         self.save()
 
     # --- live state ---------------------------------------------------------------------
@@ -157,10 +215,20 @@ class FarmPrinter:
             and not self.maintenance
         )
 
+    def request(self) -> OperatorRequest | None:
+        """What an operator should do now for this printer to print again (None: nothing,
+        or it is printing, in error, in maintenance or offline)."""
+        if self.state() is not FarmPrinterState.NEEDS_OPERATOR:
+            return None
+        if self.needs_operator or not self.bed_clear:
+            return OperatorRequest(RequestKind.CLEAR, print_id=self.bed_print_id)
+        return self.wanted
+
     def to_dict(self) -> dict[str, Any]:
         """The API's printer object (api/API.md)."""
         status = self.host_status()
-        message = self.message or self.wanted
+        request = self.request()
+        message = self.message or (request.text(self.id) if request is not None else None)
         if status is not None and getattr(status, "error", None):
             message = str(status.error)
         elif self.connect_error and status is None:
@@ -178,6 +246,7 @@ class FarmPrinter:
             "color": self.color,
             "color_hex": color_hex(self.color),
             "bed_clear": self.bed_clear,
+            "request": request.to_dict() if request is not None else None,
             "current": self._current_dict(status),
         }
 
@@ -186,7 +255,7 @@ class FarmPrinter:
         if current is None:
             return None
         progress = float(getattr(status, "progress", 0.0) or 0.0)
-        remaining = getattr(status, "remaining_s", None)
+        remaining = self.remaining_s(status)
         return {
             "job_id": current.job_id,
             "print_id": current.print_id,
@@ -197,6 +266,26 @@ class FarmPrinter:
             "elapsed_s": round(time.monotonic() - current.started_monotonic),
             "remaining_s": round(remaining) if remaining is not None else None,
         }
+
+    def remaining_s(self, status: Any) -> float | None:
+        """Seconds left of the current print: the host's figure for a real printer; for a
+        sped-up virtual printer the slicer's estimate over its speed-up, by progress."""
+        current = self.current
+        if current is None:
+            return None
+        if self.time_factor == 1.0:
+            return getattr(status, "remaining_s", None)
+        progress = float(getattr(status, "progress", 0.0) or 0.0)
+        return max(0.0, current.planned_s * (1.0 - progress) / self.time_factor)
+
+
+_PRINT_ID = re.compile(r"^(J\d+-\d+)\b")
+
+
+def _print_id_in(message: str | None) -> str | None:
+    """The print id a remembered operator message starts with ("J0001-2 finished: ...")."""
+    match = _PRINT_ID.match(message or "")
+    return match.group(1) if match else None
 
 
 def _temps(status: Any) -> dict[str, dict[str, float | None]]:

@@ -11,11 +11,18 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from farm.db import PLANNABLE
 from farm.queue import QueueError
-from farm.service_printers import CurrentPrint, FarmPrinter, FarmPrinterState
+from farm.service_printers import (
+    CurrentPrint,
+    FarmPrinter,
+    FarmPrinterState,
+    OperatorRequest,
+    RequestKind,
+)
 from printers.connection import PrinterConnection
 from printers.profiles import load_material
 from printers.state import EventKind, PrinterEvent
@@ -139,9 +146,9 @@ class PrintRunner:
             if current is None:
                 continue
             elapsed_s = time.monotonic() - current.started_monotonic
-            status = printer.host_status()
-            remaining_s = getattr(status, "remaining_s", None)
-            out[printer.id] = (current.print_id, elapsed_s, float(remaining_s or 60.0))
+            remaining_s = printer.remaining_s(printer.host_status())
+            remaining_s = 60.0 if remaining_s is None else remaining_s
+            out[printer.id] = (current.print_id, elapsed_s, remaining_s)
         return out
 
     def live_progress(self) -> dict[str, float]:
@@ -168,13 +175,14 @@ class PrintRunner:
         if slice_row is None:
             return False
         if (printer.material, printer.color) != (job.material, job.color):
-            self._want(printer, f"load {job.material} {job.color} into {printer.id} for {print_id}")
+            load = OperatorRequest(RequestKind.LOAD, job.material, job.color, print_id)
+            self._want(printer, load)
             return True
         self._want(printer, None)
         lines = self.svc.store.read_text(slice_row.gcode_sha).splitlines()
         job = self.svc.queue.print_started(print_id, printer_id)
         printer.current = CurrentPrint(
-            print_id, job.id, job.name, slice_row.layers, time.monotonic()
+            print_id, job.id, job.name, slice_row.layers, time.monotonic(), slice_row.duration_s
         )
         if not printer.config.self_clearing:
             printer.bed_clear = False
@@ -196,9 +204,20 @@ class PrintRunner:
         """The plan has no print for this printer now."""
         self._want(self.svc.printers[printer_id], None)
 
-    def _want(self, printer: FarmPrinter, text: str | None) -> None:
-        if printer.wanted != text:
-            printer.wanted = text
+    def follow_plan(self, queue_for: Callable[[str], list[str]]) -> None:
+        """A new plan: a printer that waits for a filament for a print the plan no longer
+        gives it stops asking (its request would be stale)."""
+        for printer in self.svc.printers.values():
+            wanted = printer.wanted
+            if wanted is not None and wanted.print_id not in queue_for(printer.id):
+                log.info(
+                    "printer %s: the plan no longer needs: %s", printer.id, wanted.text(printer.id)
+                )
+                self._want(printer, None)
+
+    def _want(self, printer: FarmPrinter, request: OperatorRequest | None) -> None:
+        if printer.wanted != request:
+            printer.wanted = request
             self.svc.publish_printer(printer)
 
     def _ended(
@@ -214,6 +233,7 @@ class PrintRunner:
         self.svc.publish_job(job)
         if not printer.config.self_clearing:
             printer.bed_clear = False
+            printer.bed_print_id = current.print_id
             verb = "finished" if ok else "stopped"
             printer.ask_operator(f"{current.print_id} {verb}: clear the bed")
         self.svc.publish_printer(printer)

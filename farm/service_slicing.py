@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 import tempfile
 import threading
 import time
@@ -17,8 +18,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from farm.service_printers import color_name
 from farm.store import Store
-from printers.profiles import load_material, load_printer
+from printers.profiles import load_material, load_printer, material_names
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,32 @@ def analyse_gcode(store_root: str, sha: str, printer_name: str, material: str) -
         "layers": int(analysis.layers),
         "bbox_mm": _size_mm(analysis.bbox_mm),
     }
+
+
+# PrusaSlicer, SuperSlicer and OrcaSlicer state the filament in their config comments;
+# several extruders give "PETG;PLA" (the first is the one a single-tool farm prints).
+_STATED = {
+    key: re.compile(rf"^;\s*{key}\s*=\s*([^;\r\n]*)", re.MULTILINE)
+    for key in ("filament_type", "filament_colour")
+}
+HEAD_CHARS, TAIL_CHARS = 64_000, 256_000  # as gcode.metadata reads header and footer
+
+
+def stated_filament(path: Path) -> tuple[str | None, str | None]:
+    """The material and colour a G-code file states (``; filament_type = PETG``,
+    ``; filament_colour = #FF0000``), each None when it does not or the value is unknown."""
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD_CHARS)
+        handle.seek(max(len(head), path.stat().st_size - TAIL_CHARS))
+        text = (head + b"\n" + handle.read()).decode("utf-8", "replace")
+    found = {key: pattern.search(text) for key, pattern in _STATED.items()}
+    material = color = None
+    if found["filament_type"]:
+        stated = found["filament_type"].group(1).strip().upper()
+        material = stated if stated in material_names() else None
+    if found["filament_colour"]:
+        color = color_name(found["filament_colour"].group(1))
+    return material, color
 
 
 def largest_thumbnail(store_root: str, sha: str) -> bytes | None:

@@ -88,3 +88,35 @@ def test_gcode_no_printer_can_take_fails_with_the_reasons(client: TestClient):
     assert "ender3" in job["error"] and "prusa_mk3s" in job["error"]
     assert job["prints"][0]["state"] == "failed"
     assert client.post("/api/jobs/J0001/retry").status_code == 422
+
+
+def test_octoprint_upload_takes_material_and_colour_from_the_file(client: TestClient):
+    text = sliced_by_prusaslicer().decode()
+    text = text.replace("S210", "S240").replace("S60", "S80")
+    text = text.replace(
+        "; filament_type = PLA", "; filament_colour = #FF0000\n; filament_type = PETG"
+    )
+    response = client.post(
+        "/api/files/local",
+        files={"file": ("part_PETG.gcode", text.encode())},
+        data={"print": "true"},
+    )
+    assert response.status_code == 201, response.text
+    job = response.json()["job"]
+    assert (job["material"], job["color"]) == ("PETG", "red")
+    job = wait_for(client, "/api/jobs/J0001", lambda j: j["state"] == "done")
+    assert job["prints"][0]["printer_id"] == "P2"  # the printer that holds PETG red
+
+    plain = client.post("/api/jobs", files={"file": ("plain.gcode", sliced_by_prusaslicer())})
+    assert (plain.json()["material"], plain.json()["color"]) == ("PLA", "black")
+    given = client.post(
+        "/api/files/local",
+        files={"file": ("part_PETG.gcode", text.encode())},
+    )
+    assert given.json()["job"]["material"] == "PETG"
+    chosen = client.post(
+        "/api/jobs",
+        files={"file": ("part_PETG.gcode", text.encode())},
+        data={"material": "PETG", "color": "blue"},
+    )
+    assert (chosen.json()["material"], chosen.json()["color"]) == ("PETG", "blue")

@@ -1,0 +1,53 @@
+"""Operator requests: structured, and only as long as the current plan needs them."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from samples import sample_path
+from tests.api.polling import wait_for
+
+CUBE = sample_path("models", "xyz_cube_20mm.stl").read_bytes()
+
+
+def test_a_load_request_is_structured_and_ends_when_the_plan_drops_it(client: TestClient):
+    wait_for(client, "/api/printers/P1", lambda p: p["state"] == "idle")
+    response = client.post(
+        "/api/jobs",
+        files={"file": ("cube.stl", CUBE)},
+        data={"material": "PETG", "color": "blue", "printer_model": "ender3"},
+    )
+    assert response.status_code == 201, response.text
+    load = {"kind": "load", "material": "PETG", "color": "blue", "print_id": "J0001-1"}
+    printer = wait_for(client, "/api/printers/P1", lambda p: p["request"] == load)
+    assert printer["state"] == "needs_operator" and "PETG blue" in printer["message"]
+    assert client.get("/api/printers/P2").json()["request"] is None
+
+    # in maintenance the dispatcher passes P1 by: only the new plan can drop the request
+    on = client.post("/api/printers/P1/actions", json={"action": "maintenance_on"})
+    assert on.status_code == 200 and on.json()["request"] is None
+    assert client.delete("/api/jobs/J0001").status_code == 200
+    printer = wait_for(client, "/api/printers/P1", lambda p: p["message"] is None, timeout_s=10)
+    assert printer["state"] == "maintenance"
+    off = client.post("/api/printers/P1/actions", json={"action": "maintenance_off"})
+    assert off.status_code == 200
+    printer = wait_for(client, "/api/printers/P1", lambda p: p["state"] != "offline")
+    assert printer["state"] == "idle" and printer["request"] is None
+
+
+def test_a_failed_print_asks_to_clear_the_bed_naming_the_print(client: TestClient):
+    response = client.post(
+        "/api/jobs",
+        files={"file": ("cube.stl", CUBE)},
+        data={"material": "PETG", "color": "red", "printer_model": "prusa_mk3s"},
+    )
+    assert response.status_code == 201, response.text
+    printer = wait_for(client, "/api/printers/P2", lambda p: p["state"] == "needs_operator")
+    assert printer["request"] == {
+        "kind": "clear",
+        "material": None,
+        "color": None,
+        "print_id": "J0001-1",
+    }
+    cleared = client.post("/api/printers/P2/actions", json={"action": "bed_cleared"})
+    assert cleared.status_code == 200 and cleared.json()["request"] is None
