@@ -78,16 +78,24 @@ def join_lines(
 INSIDE_TOLERANCE_MM = 0.01
 
 
+# Segments are tested for lying inside a region at points this far apart, mm.
+INSIDE_SAMPLE_MM = 0.3
+
+
 def segments_inside(
     region: shapely.Geometry, a: np.ndarray, b: np.ndarray, tolerance_mm: float = 0.0
 ) -> np.ndarray:
-    """(k,) bool: segments a[i]-b[i] ((k, 2) float64, mm) lie inside ``region`` (sampled at
-    a quarter, half and three quarters of their length, within INSIDE_TOLERANCE_MM or
-    ``tolerance_mm``, whichever is larger)."""
+    """(k,) bool: segments a[i]-b[i] ((k, 2) float64, mm) lie inside ``region``: points
+    along them every INSIDE_SAMPLE_MM (at least three) are inside, or within
+    INSIDE_TOLERANCE_MM or ``tolerance_mm`` (whichever is larger) of it."""
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
-    t = np.array([0.25, 0.5, 0.75])[:, None, None]
-    pts = (a[None] + t * (b - a)[None]).reshape(-1, 2)
+    length = np.hypot(*(b - a).T)
+    n = np.maximum(np.ceil(length / INSIDE_SAMPLE_MM).astype(np.int64), 4) - 1
+    seg = np.repeat(np.arange(len(a)), n)
+    first = np.cumsum(n) - n
+    t = (np.arange(len(seg)) - first[seg] + 1) / (n[seg] + 1)
+    pts = a[seg] + t[:, None] * (b - a)[seg]
     shapely.prepare(region)
     inside = shapely.contains_xy(region, pts[:, 0], pts[:, 1])
     if not inside.all():
@@ -95,7 +103,7 @@ def segments_inside(
         limit = max(INSIDE_TOLERANCE_MM, tolerance_mm)
         near = shapely.distance(region, shapely.points(pts[out])) <= limit
         inside[out[near]] = True
-    return inside.reshape(3, -1).all(axis=0)
+    return np.bincount(seg, weights=~inside, minlength=len(a)) == 0
 
 
 def seam_index(ring: np.ndarray, mode: SeamPosition, current_xy: np.ndarray) -> int:

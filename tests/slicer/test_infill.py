@@ -47,3 +47,14 @@ def test_parallel_lines_handle_vertices_on_scanlines() -> None:
     ys = sorted(float(line[0, 1]) for line in lines)
     assert ys == [0.0, 1.0, 2.0, 3.0]
     assert all(np.hypot(*(line[1] - line[0])) == pytest.approx(4.0) for line in lines)
+
+
+def test_lines_are_not_joined_across_a_hole() -> None:
+    from slicer.order import join_lines
+
+    region = shapely.box(0, 0, 10, 10).difference(shapely.Point(5, 5).buffer(0.2))
+    left = np.array([[1.0, 1.0], [1.0, 5.0]])
+    right = np.array([[9.0, 5.0], [9.0, 9.0]])  # the connector (1,5)-(9,5) crosses the hole
+    assert len(join_lines([left, right], region, max_gap_mm=20)) == 2
+    above = np.array([[9.0, 6.0], [9.0, 9.0]])  # (1,5)-(9,6) passes above it
+    assert len(join_lines([left, above], region, max_gap_mm=20)) == 1
