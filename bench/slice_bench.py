@@ -128,19 +128,22 @@ def quality() -> str:
 def table(samples: dict[tuple[str, str], list[dict[str, float]]], runs: int) -> str:
     rows = [
         "| model | slicer | wall s median (min-max) | CPU s median | peak RSS MiB | "
-        "wall / PrusaSlicer | wall / CuraEngine |",
+        "wall, CPU, RSS / PrusaSlicer | wall, CPU, RSS / CuraEngine |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     med = {k: {f: statistics.median(s[f] for s in v) for f in v[0]} for k, v in samples.items()}
+
+    def ratios(m: dict[str, float], ref: dict[str, float]) -> str:
+        return ", ".join(f"{m[f] / ref[f]:.2f}" for f in ("wall_s", "cpu_s", "rss_mib"))
+
     for (name, slicer), values in samples.items():
         walls = [v["wall_s"] for v in values]
         m = med[(name, slicer)]
-        prusa = med.get((name, "PrusaSlicer 2.5"), m)["wall_s"]
-        cura = med.get((name, "CuraEngine 4.13"), m)["wall_s"]
+        prusa = med.get((name, "PrusaSlicer 2.5"), m)
+        cura = med.get((name, "CuraEngine 4.13"), m)
         rows.append(
             f"| {name} | {slicer} | {m['wall_s']:.2f} ({min(walls):.2f}-{max(walls):.2f}) | "
-            f"{m['cpu_s']:.2f} | {m['rss_mib']:.0f} | {m['wall_s'] / prusa:.2f} | "
-            f"{m['wall_s'] / cura:.2f} |"
+            f"{m['cpu_s']:.2f} | {m['rss_mib']:.0f} | {ratios(m, prusa)} | {ratios(m, cura)} |"
         )
     return "\n".join(rows)
 
