@@ -20,11 +20,15 @@ const PRINTER_ACTIONS = {
   maintenance_off: "Back in service",
 };
 
-// "load PETG red into P3 for J0001-1": the service asks for a filament in these words.
+// "load PETG red into P3 for J0001-1": an older service asks for a filament only in these words.
 const LOAD_REQUEST = /\bload (\S+) (.+?) into\b/i;
 
-/** The filament a printer waits for, from its message: {material, color} or null. */
+/** The filament a printer waits for: {material, color} or null (printer.request, else the message). */
 function requestedFilament(printer) {
+  if (printer.request !== undefined) {
+    const request = printer.request;
+    return request?.kind === "load" ? { material: request.material, color: request.color } : null;
+  }
   const match = LOAD_REQUEST.exec(printer.message ?? "");
   return match ? { material: match[1], color: match[2] } : null;
 }
