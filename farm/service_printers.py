@@ -124,6 +124,11 @@ class FarmPrinter:
         self.maintenance = bool(row.maintenance)
         self.needs_operator = bool(row.needs_operator)
         self.message: str | None = row.message
+        if self.message and _OLD_LOAD_REQUEST.match(self.message):
+            # an older version kept load requests here; now they follow the plan
+            log.info("printer %s: dropping the stale request '%s'", self.id, self.message)
+            self.needs_operator, self.message = not self.bed_clear, None
+            self.save()
         # What the plan wants loaded before the next print (a to-do, not persisted).
         self.wanted: OperatorRequest | None = None
         # The print whose part (or remains) is on the bed, when known (not persisted).
@@ -279,6 +284,7 @@ class FarmPrinter:
         return max(0.0, current.planned_s * (1.0 - progress) / self.time_factor)
 
 
+_OLD_LOAD_REQUEST = re.compile(r"^load \S+ .+ into \S+ for J\d+-\d+$")
 _PRINT_ID = re.compile(r"^(J\d+-\d+)\b")
 
 

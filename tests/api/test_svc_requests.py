@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
+from farm.config import load_config
+from farm.db import PrinterRow
+from farm.service import FarmService
 from samples import sample_path
+from tests.api.conftest import client_for, write_config
 from tests.api.polling import wait_for
 
 CUBE = sample_path("models", "xyz_cube_20mm.stl").read_bytes()
@@ -51,3 +57,16 @@ def test_a_failed_print_asks_to_clear_the_bed_naming_the_print(client: TestClien
     }
     cleared = client.post("/api/printers/P2/actions", json={"action": "bed_cleared"})
     assert cleared.status_code == 200 and cleared.json()["request"] is None
+
+
+def test_a_load_request_kept_by_an_older_version_is_dropped_on_start(tmp_path: Path):
+    config = load_config(write_config(tmp_path))
+    old = FarmService(config, tmp_path / "data")  # writes the printers' rows
+    with old.db.session() as session:  # what an older version left in its database
+        row = session.get(PrinterRow, "P1")
+        row.needs_operator, row.message = 1, "load PLA black into P1 for J0001-3"
+    old.db.close()
+    with client_for(tmp_path, (tmp_path / "farm.toml").read_text()) as client:
+        printer = wait_for(client, "/api/printers/P1", lambda p: p["state"] != "offline")
+        assert printer["state"] == "idle" and printer["message"] is None
+        assert printer["request"] is None
