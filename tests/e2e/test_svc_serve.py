@@ -93,6 +93,14 @@ def test_restart_during_a_print_requeues_it_and_marks_the_bed(make_server):
         printer = wait_for(client, "/api/printers/P1", lambda p: p["connection"] == "IDLE")
         assert printer["bed_clear"] is False and printer["state"] == "needs_operator"
         assert "interrupted" in printer["message"]
+        prints = client.get("/api/jobs/J0001").json()["prints"]
+        interrupted_id = next(p["id"] for p in prints if p["state"] == "interrupted")
+        assert printer["request"] == {
+            "kind": "clear",
+            "material": None,
+            "color": None,
+            "print_id": interrupted_id,
+        }
         todo = client.get("/api/plan").json()["todo"]
         assert any(t["kind"] == "clear" and t["printer_id"] == "P1" for t in todo)
         prints = client.get("/api/jobs/J0001").json()["prints"]
