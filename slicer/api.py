@@ -31,9 +31,10 @@ from slicer.mesh import Mesh, load_mesh
 from slicer.planner import LayerJob, layer_walls, plan_layer
 from slicer.plate import arrange
 from slicer.regions import IslandWalls
-from slicer.settings import SliceSettings
+from slicer.settings import SliceSettings, SupportMode
 from slicer.skirt import skirt_and_brim
 from slicer.slicing import EMPTY, slice_mesh
+from slicer.support import SupportColumns, support_columns
 from slicer.toolpath import LayerPlan
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,11 @@ class _LayerWork:
         zmin = fz.min(axis=1)
         self.by_zmin = np.argsort(zmin)
         self.sorted_zmin = zmin[self.by_zmin]
+        self.support = SupportColumns([], [])
+        if s.support is not SupportMode.OFF:
+            have = self.outlines(0, self.n_layers)
+            outlines = [have[i] for i in range(self.n_layers)]
+            self.support = support_columns(outlines, self.heights, s)
 
     @property
     def n_layers(self) -> int:
@@ -201,6 +207,7 @@ class _LayerWork:
             prefix,
             self.nozzle_mm,
             have.get(i - 1 - s.bottom_layers, empty),
+            self.support.layer(i, s),
         )
 
     def plans(self) -> list[LayerPlan]:

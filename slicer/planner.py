@@ -21,6 +21,7 @@ from slicer.order import (
 from slicer.regions import IslandWalls, Skins, island_walls, line_spacing_mm, split_skins
 from slicer.settings import SliceSettings
 from slicer.slicing import EMPTY
+from slicer.support import NO_SUPPORT, LayerSupport, support_paths
 from slicer.toolpath import Feature, LayerPlan, Toolpath
 
 # Solid infill lines further apart than this many spacings are not joined.
@@ -38,6 +39,7 @@ class LayerJob:
 
     prefix      : paths printed before the layer's own (skirt and brim on layer 0)
     below_beyond: the slice just below those in ``below`` (finds internal bridges)
+    support     : the layer's support areas (printed before the part)
     above/below : the next top_layers/bottom_layers slices, nearest first; slices beyond the
                   model are empty polygons (so those layers get solid skins)
     """
@@ -51,6 +53,7 @@ class LayerJob:
     prefix: tuple[Toolpath, ...] = ()
     nozzle_mm: float = 0.4
     below_beyond: shapely.Geometry | None = None
+    support: LayerSupport = NO_SUPPORT
 
 
 def layer_walls(
@@ -90,6 +93,10 @@ def plan_layer(
     minx, _, _, maxy = job.outline.bounds if not job.outline.is_empty else (0, 0, 0, 0)
     cur = np.array([minx, maxy])
     paths: list[Toolpath] = list(job.prefix)
+    if not job.support.is_empty:
+        paths += support_paths(
+            job.support, job.index, settings, paths[-1].points[-1] if paths else cur
+        )
     if paths:
         cur = paths[-1].points[-1]
     for isl in _island_order(islands, cur):

@@ -23,6 +23,17 @@ class InfillPattern(StrEnum):
     GYROID = "gyroid"
 
 
+class SupportMode(StrEnum):
+    OFF = "off"
+    AUTO = "auto"
+    BUILDPLATE_ONLY = "buildplate_only"
+
+
+class SupportPattern(StrEnum):
+    LINES = "lines"
+    GRID = "grid"
+
+
 class SeamPosition(StrEnum):
     REAR = "rear"
     ALIGNED = "aligned"
@@ -32,6 +43,8 @@ class SeamPosition(StrEnum):
 Mm = Annotated[float, Field(gt=0, le=10)]
 Speed = Annotated[float, Field(gt=0, le=1000)]
 Count = Annotated[int, Field(ge=0, le=100)]
+# Values that leave a profile-filled setting to the profile.
+_PROFILE_WORDS = ("", "none", "auto")
 OptTemp = Annotated[float, Field(ge=0, le=500)] | None
 
 
@@ -75,6 +88,15 @@ class SliceSettings(BaseModel):
     min_print_speed_mm_s: Speed = 10
     max_volumetric_speed_mm3_s: Annotated[float, Field(gt=0, le=100)] | None = None
     seam: SeamPosition = SeamPosition.REAR
+    support: SupportMode = SupportMode.OFF
+    support_angle_deg: Annotated[float, Field(ge=0, le=90)] = 50
+    support_z_gap_mm: Annotated[float, Field(ge=0, le=2)] = 0.2
+    support_xy_gap_mm: Annotated[float, Field(ge=0, le=10)] = 0.6
+    support_pattern: SupportPattern = SupportPattern.LINES
+    support_spacing_mm: Annotated[float, Field(ge=0.5, le=20)] = 2.5
+    support_interface_layers: Annotated[int, Field(ge=0, le=20)] = 3
+    support_interface_spacing_mm: Annotated[float, Field(ge=0.2, le=10)] = 0.65
+    support_speed_mm_s: Speed = 50
     relative_e: bool = True
     arrange_gap_mm: Annotated[float, Field(ge=0, le=100)] = 5
 
@@ -99,7 +121,8 @@ class SliceSettings(BaseModel):
             if key not in cls.model_fields:
                 raise SettingsError(key, "unknown setting")
             value = value.strip()
-            values[key] = None if value.lower() in ("", "none", "auto") else value
+            from_profile = cls.model_fields[key].default is None
+            values[key] = None if from_profile and value.lower() in _PROFILE_WORDS else value
         return cls.validated(values)
 
     @classmethod

@@ -24,6 +24,8 @@ class Feature(StrEnum):
     INFILL = "Internal infill"
     BRIDGE = "Bridge infill"
     SKIRT = "Skirt/Brim"
+    SUPPORT = "Support material"
+    SUPPORT_INTERFACE = "Support material interface"
 
 
 @dataclass(frozen=True)
