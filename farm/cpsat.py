@@ -418,6 +418,8 @@ def solve_model(
     prm.num_workers = max(1, workers)
     prm.max_deterministic_time = deterministic_limit
     prm.max_time_in_seconds = wall_limit_s
+    # CP-SAT would swap in its own SIGINT handler: Ctrl-C must still stop `slicefarm serve`
+    prm.catch_sigint_signal = False
     # small sub-models: probing, symmetry detection and the LP relaxation cost far more wall
     # time than they save (the LP made the hinted search 10x slower in wall time)
     prm.cp_model_probing_level = 0
