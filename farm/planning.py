@@ -54,11 +54,18 @@ def to_time(t0: dt.datetime, minute: int) -> dt.datetime:
     return t0 + dt.timedelta(minutes=minute)
 
 
+def pace_key(p: FarmPrinter) -> str:
+    """The scheduler's model of a printer: its profile, and for a sped-up virtual printer its
+    speed-up too (the scheduler keys durations by model: ``ender3``, ``ender3@x30``)."""
+    factor = p.time_factor
+    return p.profile.name if factor == 1.0 else f"{p.profile.name}@x{factor:g}"
+
+
 def _printer(p: FarmPrinter) -> m.Printer:
     prof = p.profile
     return m.Printer(
         id=p.id,
-        model=prof.name,
+        model=pace_key(p),
         nozzle_mm=NOZZLE_MM,
         build_mm=(int(prof.bed_x_mm), int(prof.bed_y_mm), int(prof.max_z_mm)),
         enclosed=prof.enclosed,
@@ -74,16 +81,12 @@ def planned_min(duration_s: float, time_factor: float) -> int:
     return max(1, math.ceil(duration_s / time_factor / 60))
 
 
-def time_factors(printers: list[FarmPrinter]) -> dict[str, float]:
-    """Printer model -> the speed-up of its slowest printer (the scheduler's durations are
-    per model, so a model's prints are planned for its slowest printer)."""
-    out: dict[str, float] = {}
-    for p in printers:
-        out[p.profile.name] = min(out.get(p.profile.name, math.inf), p.time_factor)
-    return out
+def paces(printers: list[FarmPrinter]) -> dict[str, tuple[str, float]]:
+    """Scheduler model (:func:`pace_key`) -> (printer profile, speed-up)."""
+    return {pace_key(p): (p.profile.name, p.time_factor) for p in printers}
 
 
-def _job(job: JobRow, quantity: int, t0: dt.datetime, factors: dict[str, float]) -> m.Job:
+def _job(job: JobRow, quantity: int, t0: dt.datetime, pace: dict[str, tuple[str, float]]) -> m.Job:
     bbox = (0, 0, 0)
     if job.slices:
         s = job.slices[0]
@@ -99,8 +102,10 @@ def _job(job: JobRow, quantity: int, t0: dt.datetime, factors: dict[str, float])
         release_min=0,
         due_min=max(0, to_min(t0, job.due)) if job.due is not None else None,
         durations_min={
-            s.printer_model: planned_min(s.duration_s, factors.get(s.printer_model, 1.0))
+            key: planned_min(s.duration_s, factor)
+            for key, (profile, factor) in pace.items()
             for s in job.slices
+            if s.printer_model == profile
         },
     )
 
@@ -116,14 +121,14 @@ def build_problem(config: FarmConfig, snap: FarmSnapshot) -> tuple[m.Problem, Ma
         if p.state() not in (FarmPrinterState.ERROR, FarmPrinterState.OFFLINE) and not p.maintenance
     ]
     printers = tuple(_printer(p) for p in usable)
-    factors = time_factors(usable)
+    pace = paces(usable)
     mapping = Mapping()
     jobs: list[m.Job] = []
     for job in snap.jobs:
         waiting = [p for p in job.prints if p.state in PLANNABLE]
         if not waiting or not job.slices:
             continue
-        candidate = _job(job, len(waiting), t0, factors)
+        candidate = _job(job, len(waiting), t0, pace)
         if not any(pr.can_print(candidate) for pr in printers):
             continue  # no usable printer now: it waits, unplanned
         jobs.append(candidate)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from samples import sample_path
+from tests.api.conftest import client_for
 from tests.api.polling import wait_for
 
 CUBE = sample_path("models", "xyz_cube_20mm.stl").read_bytes()
@@ -55,3 +57,44 @@ def test_sped_up_printer_is_planned_at_its_pace_and_printing_keeps_the_due(clien
     current = client.get("/api/printers/P1").json()["current"]
     assert 0 <= current["remaining_s"] <= estimate_s / P1_SPEED
     assert client.delete("/api/jobs/J0001").status_code == 200
+
+
+MIXED_FARM = """
+name = "mixed pace"
+[operators]
+always_present = true
+[scheduling]
+time_limit_s = 1
+[[printers]]
+id = "SLOW"
+profile = "ender3"
+port = "virtual"
+self_clearing = true
+virtual_speed = 10
+[[printers]]
+id = "FAST"
+profile = "ender3"
+port = "virtual"
+self_clearing = true
+virtual_speed = 30
+"""
+
+
+def test_two_printers_of_one_model_are_planned_each_at_its_own_pace(tmp_path: Path):
+    with client_for(tmp_path, MIXED_FARM) as client:
+        response = client.post(
+            "/api/jobs", files={"file": ("cube.stl", CUBE)}, data={"copies": "6"}
+        )
+        assert response.status_code == 201, response.text
+        plan = wait_for(
+            client,
+            "/api/plan",
+            lambda p: all(
+                any(e["state"] == "scheduled" for e in row["prints"]) for row in p["printers"]
+            ),
+        )
+        estimate_s = client.get("/api/jobs/J0001").json()["estimates"]["ender3"]["duration_s"]
+        for row, speed in zip(plan["printers"], (10, 30), strict=True):
+            scheduled = [e for e in row["prints"] if e["state"] == "scheduled"]
+            assert {_minutes(e) for e in scheduled} == {math.ceil(estimate_s / speed / 60)}, row
+        assert client.delete("/api/jobs/J0001").status_code == 200
