@@ -251,6 +251,9 @@ def _write_layer(w: GcodeWriter, plan: LayerPlan, s: SliceSettings) -> None:
     for path in plan.paths:
         if path.retract_before:
             w.retract()
+        if path.travel_via is not None:
+            for x, y in path.travel_via.tolist():
+                w.travel(x, y)
         w.travel(float(path.points[0, 0]), float(path.points[0, 1]))
         w.unretract(plan.z_mm)
         if path.feature != feature:

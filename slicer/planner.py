@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from slicer.combing import CombArea
 from slicer.infill import bridge_lines, solid_lines, sparse_lines
 from slicer.order import (
     join_lines,
@@ -279,7 +280,15 @@ def _flag_retractions(
     short = np.flatnonzero((length > EPS_MM) & (length <= s.retract_min_travel_mm))
     if len(short) and not outline.is_empty:
         retract[short + 1] = ~segments_inside(outline, ends[short], starts[short])
-    return [p.with_retract(bool(r)) for p, r in zip(paths, retract, strict=True)]
+    via: list[np.ndarray | None] = [None] * len(paths)
+    if s.combing and not outline.is_empty:
+        comb = CombArea(outline, s.line_width_mm)
+        for k in np.flatnonzero(retract[1:]):
+            route = comb.route(ends[k], starts[k])
+            if route is not None:
+                retract[k + 1] = False
+                via[k + 1] = route if len(route) else None
+    return [p.with_retract(bool(r), v) for p, r, v in zip(paths, retract, via, strict=True)]
 
 
 def _slow_down(paths: list[Toolpath], s: SliceSettings) -> list[Toolpath]:

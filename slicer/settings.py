@@ -68,6 +68,7 @@ class SliceSettings(BaseModel):
     retract_length_mm: Annotated[float, Field(ge=0, le=20)] | None = None
     retract_speed_mm_s: Annotated[float, Field(gt=0, le=200)] | None = None
     retract_min_travel_mm: Annotated[float, Field(ge=0, le=100)] = 2
+    combing: bool = False
     z_hop_mm: Annotated[float, Field(ge=0, le=10)] = 0
     outer_wall_speed_mm_s: Speed = 25
     wall_speed_mm_s: Speed = 50

@@ -38,6 +38,8 @@ class Toolpath:
     retract_before: the travel to points[0] retracts (and z-hops if configured)
     flow_height_mm: extrude as if the layer were this high (bridges: a round strand as wide
                     as the nozzle); None = the layer height
+    travel_via    : (k, 2) float64, mm: waypoints of the travel to points[0] (combing);
+                    None = a straight travel
     """
 
     points: np.ndarray
@@ -46,6 +48,7 @@ class Toolpath:
     speed_mm_s: float
     retract_before: bool = False
     flow_height_mm: float | None = None
+    travel_via: np.ndarray | None = None
 
     @property
     def length_mm(self) -> float:
@@ -59,8 +62,8 @@ class Toolpath:
         """Cross-section of this path's line on a layer of the given height, mm²."""
         return extrusion_area_mm2(self.width_mm, self.flow_height_mm or layer_height_mm)
 
-    def with_retract(self, retract_before: bool) -> Toolpath:
-        return replace(self, retract_before=retract_before)
+    def with_retract(self, retract_before: bool, travel_via: np.ndarray | None = None) -> Toolpath:
+        return replace(self, retract_before=retract_before, travel_via=travel_via)
 
 
 @dataclass(frozen=True)
