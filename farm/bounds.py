@@ -1,10 +1,32 @@
 """Lower bounds on the objective, to tell how far a plan can still be from optimal.
 
-Each task ends no earlier than on its best printer with that printer to itself: its own
-turnaround (start, plus clear if the bed is occupied) must fit in a shift after its
-release, and the printer must first fall free and spend the turnaround minutes any
-filament change needs.  Operator contention, sequencing and maintenance are ignored, so
-the bound is valid but optimistic.
+**Copies alone** (:func:`copy_ends`).  Take one job and forget every other job and the
+other operators' work.  On printer ``p`` the turnaround of the job's first print there
+starts no earlier than ``max(release, p free)``; it lasts at least ``d1`` minutes
+(proved below), lies inside one stretch of operator presence and, with the print after
+it, misses ``p``'s maintenance.  Let ``e1(p)`` be the end of the earliest such
+placement.  The k-th copy on ``p`` (k >= 2) follows a print that ends no earlier than
+the (k-1)-th copy, finds a part on the bed (turnaround >= start + clear) and must again
+sit in a shift and miss maintenance: ``e_k(p)`` is the earliest such end after
+``e_{k-1}(p)``.  Every rule used only pushes later, and "the earliest placement at or
+after t" is non-decreasing in t, so by induction the k-th copy on ``p`` ends at or after
+``e_k(p)`` in every feasible plan.  Sort a plan's copies by end: the c-th ends at or
+after the c-th smallest of all ``e_k(p)`` over eligible printers (any c copies occupy c
+distinct (printer, rank) slots), so the job completes no earlier than the q-th smallest.
+
+``d1``: if the job's first print on ``p`` is ``p``'s first print, its turnaround is
+exactly ``start + clear·[bed occupied at t=0] + swap·[loaded filament differs]``; if
+another print comes first, that print's turnaround and print (>= start + the shortest
+duration on ``p``) end before ours starts, and ours is at least ``start + clear``.  The
+bound takes the earlier of the two cases.
+
+**Operators** (:func:`operator_bound`): operators supply at most ``operators`` minutes
+per minute on shift, so the k-th turnaround to end ends no earlier than when the
+cumulative supply covers the k shortest turnarounds; assigning tasks to these ranks
+(Hungarian method) bounds the weighted tardiness.
+
+Operator contention between jobs, most sequencing and night blocking across jobs are
+ignored, so the bound is valid but optimistic.
 """
 
 from __future__ import annotations
@@ -15,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from farm.model import Printer, Problem, Task
+from farm.model import Job, Printer, Problem
 from farm.shifts import OperatorCalendar, capacity_profile
 
 
@@ -27,18 +49,67 @@ class Bound:
     makespan_min: int
 
 
-def _earliest_end(problem: Problem, calendar: OperatorCalendar, task: Task, p: Printer) -> int:
+def _earliest_placement(
+    problem: Problem,
+    calendar: OperatorCalendar,
+    printer: Printer,
+    ready: int,
+    turnaround: int,
+    duration: int,
+) -> int:
+    """End of the earliest print whose turnaround starts at or after ``ready``, lies in a
+    shift, and which with its turnaround misses ``printer``'s maintenance (horizon if none)."""
+    horizon = problem.horizon_end_min
+    t = max(ready, 0)
+    while True:
+        u = calendar.earliest(t, turnaround)
+        if u is None:
+            return horizon + duration
+        end = u + turnaround + duration
+        blocking = [
+            m.end_min
+            for m in problem.maintenance_by_printer.get(printer.id, ())
+            if u < m.end_min and m.start_min < end
+        ]
+        if not blocking:
+            return end
+        t = max(blocking)
+
+
+def _shortest_on(problem: Problem) -> dict[str, int]:
+    """Printer id -> the shortest duration of any job it can print."""
+    out = {p.id: problem.horizon_end_min for p in problem.printers}
+    for job in problem.jobs:
+        for p in problem.eligible[job.id]:
+            out[p.id] = min(out[p.id], job.durations_min[p.model])
+    return out
+
+
+def copy_ends(
+    problem: Problem, calendar: OperatorCalendar, job: Job, shortest: dict[str, int]
+) -> list[int]:
+    """The c-th copy of ``job`` (in end order) ends no earlier than ``ends[c]`` (see the
+    module docstring); ``shortest`` is :func:`_shortest_on`.  ``len(ends) == quantity``."""
     params = problem.params
-    state = problem.initial_state(p)
-    own = params.turnaround_min(state.bed_occupied, False)
-    u = calendar.earliest(max(task.job.release_min, 0), own)
-    own_start = problem.horizon_end_min if u is None else u + own
-    needed = params.turnaround_min(state.bed_occupied, state.loaded != task.job.filament)
-    start = max(own_start, state.free_from_min + needed)
-    return start + task.job.durations_min[p.model]
-
-
-OPERATOR_BOUND_MAX_TASKS = 600  # the Hungarian method is cubic: too slow beyond
+    occupied_next = params.turnaround_min(True, False)
+    ends: list[int] = []
+    for p in problem.eligible[job.id]:
+        state = problem.initial_state(p)
+        duration = job.durations_min[p.model]
+        ready = max(job.release_min, state.free_from_min)
+        first = params.turnaround_min(state.bed_occupied, state.loaded != job.filament)
+        end = _earliest_placement(problem, calendar, p, ready, first, duration)
+        # or another print comes first: its turnaround and print end before ours starts
+        other_end = state.free_from_min + params.start_min + shortest[p.id]
+        later = _earliest_placement(
+            problem, calendar, p, max(job.release_min, other_end), occupied_next, duration
+        )
+        end = min(end, later)
+        ends.append(end)
+        for _ in range(1, job.quantity):
+            end = _earliest_placement(problem, calendar, p, end, occupied_next, duration)
+            ends.append(end)
+    return sorted(ends)[: job.quantity]
 
 
 def lower_bound(problem: Problem, *, with_operators: bool | None = None) -> Bound:
@@ -50,20 +121,21 @@ def lower_bound(problem: Problem, *, with_operators: bool | None = None) -> Boun
     if with_operators is None:
         with_operators = len(problem.tasks) <= OPERATOR_BOUND_MAX_TASKS
     calendar = OperatorCalendar(problem.shifts, problem.horizon_end_min)
+    shortest = _shortest_on(problem)
     earliest: dict[str, int] = {}
-    completion: dict[str, int] = {}
-    for task in problem.tasks:
-        end = min(_earliest_end(problem, calendar, task, p) for p in problem.eligible[task.job.id])
-        earliest[task.id] = end
-        completion[task.job.id] = max(completion.get(task.job.id, 0), end)
-    weighted = sum(
-        j.weight * max(0, completion[j.id] - j.due_min)
-        for j in problem.jobs
-        if j.due_min is not None
-    )
+    weighted = 0
+    for job in problem.jobs:
+        ends = copy_ends(problem, calendar, job, shortest)
+        for copy, end in enumerate(ends):
+            earliest[f"{job.id}#{copy}"] = end
+        if job.due_min is not None:
+            weighted += job.weight * max(0, ends[-1] - job.due_min)
     if with_operators:
         weighted = max(weighted, operator_bound(problem, earliest))
     return Bound(weighted, max(earliest.values(), default=0))
+
+
+OPERATOR_BOUND_MAX_TASKS = 600  # the Hungarian method is cubic: too slow beyond
 
 
 def _turnaround_ends(problem: Problem, n: int) -> np.ndarray:

@@ -49,13 +49,23 @@ def test_repair_keeps_the_hint_order_and_appends_new_tasks():
     assert_valid(problem, fewer)
 
 
-@pytest.mark.parametrize("seed", [11, 12, 13])
+@pytest.mark.parametrize("seed", range(11, 23))
 def test_lower_bound_is_below_the_optimum(seed):
     problem = random_tiny(random.Random(seed))
     best = brute_force(problem)
     bound = lower_bound(problem, with_operators=True)
     assert bound.weighted_tardiness_min <= best.weighted_tardiness_min
     assert bound.makespan_min <= best.makespan_min
+
+
+def test_lower_bound_waits_for_a_shift_between_copies_on_one_printer():
+    # two copies, one printer: the second turnaround waits for the operator at 600
+    shifts = [{"start": 0, "end": 100, "operators": 1}, {"start": 600, "end": 2000, "operators": 1}]
+    raw = instance([printer("P1")], [job("A", 200, quantity=2, due=300)], shifts=shifts)
+    problem = load_problem(raw)
+    bound = lower_bound(problem)
+    assert bound.weighted_tardiness_min == brute_force(problem).weighted_tardiness_min == 510
+    assert bound.makespan_min == 810
 
 
 def test_lower_bound_is_below_every_plan_on_a_generated_instance():
