@@ -274,22 +274,29 @@ class _Builder:
     # -- operators and objective -------------------------------------------------------------
 
     def _operators(self) -> None:
-        """One cumulative: every turnaround takes an operator; capacity follows the shifts."""
+        """One cumulative: every turnaround takes an operator; capacity follows the shifts.
+
+        A printer turns around one print at a time (its no-overlap covers turnarounds), so
+        at most ``k`` = the window's printers need operators at once: where ``k`` or more
+        operators are free nothing can be violated, and the capacity profile is clipped at
+        ``k``.  Few printers then leave few reserved blocks (only where < ``k`` are free).
+        """
         turnarounds = [
             self.m.new_interval_var(v.turnaround_start, v.turnaround, v.start, "")
             for v in self.vars.values()
         ]
         if not turnarounds:
             return
-        segments = [
-            seg for lo, hi in self._operator_ranges() for seg in _segments(self.free, lo, hi)
-        ]
+        clipped = np.minimum(self.free, len(self.w.printers))
+        segments = [seg for lo, hi in self._operator_ranges() for seg in _segments(clipped, lo, hi)]
         capacity = max((c for _, _, c in segments), default=1)
         reserved, demands = [], []
         for a, b, c in segments:
             if c < capacity:
                 reserved.append(self.m.new_fixed_size_interval_var(a, b - a, ""))
                 demands.append(capacity - c)
+        if not reserved and capacity >= len(self.w.printers):
+            return  # the printers' no-overlaps already keep the operators within capacity
         self.m.add_cumulative(turnarounds + reserved, [1] * len(turnarounds) + demands, capacity)
 
     def _operator_ranges(self) -> list[tuple[int, int]]:
