@@ -12,10 +12,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import signal
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 from farm import model as m
 from farm.config import FarmConfig, ReplanPolicy, operators_at
@@ -42,21 +40,6 @@ def solve_problem(
     except Exception:
         log.exception("CP-SAT failed; falling back to the greedy plan")
     return greedy_plan(problem)
-
-
-@contextlib.contextmanager
-def _sigint_kept() -> Iterator[None]:
-    """Put the SIGINT handler back after a solve: CP-SAT catches SIGINT while it solves and
-    leaves the default handler behind, so Ctrl-C would kill the service without a shutdown."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    handler = signal.getsignal(signal.SIGINT)
-    try:
-        yield
-    finally:
-        if handler is not None:
-            signal.signal(signal.SIGINT, handler)
 
 
 class Dispatcher:
@@ -132,10 +115,10 @@ class Dispatcher:
         problem, mapping = build_problem(self.config, snap)
         hint = carry_over(self.plan, problem, mapping)
         params = self.config.scheduling
-        with _sigint_kept():
-            plan = await asyncio.to_thread(
-                solve_problem, problem, params.time_limit_s, params.workers, hint
-            )
+        # CP-SAT leaves SIGINT to the server (farm/cpsat.py: catch_sigint_signal = False)
+        plan = await asyncio.to_thread(
+            solve_problem, problem, params.time_limit_s, params.workers, hint
+        )
         self._last_plan_monotonic = time.monotonic()
         self.plans_made += 1
         self.plan = FarmPlan(snap.t0, dt.datetime.now(dt.UTC), problem, plan, mapping)
