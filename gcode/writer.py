@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from printers.profiles import PrinterProfile
+from slicer.arcs import Arc, fit_arcs
 from slicer.settings import SliceSettings
 from slicer.toolpath import LayerPlan, Toolpath
 
@@ -126,13 +127,36 @@ class GcodeWriter:
             self.retracted = False
 
     def extrude_path(self, path: Toolpath, height_mm: float) -> None:
-        """Extrusion moves along path.points[1:], from the current position (= points[0])."""
+        """Extrusion moves along path.points[1:], from the current position (= points[0]);
+        with arc_fitting, runs of points on a circle become one G2/G3 each."""
         pts = path.points
-        seg = np.hypot(*np.diff(pts, axis=0).T).tolist()
         e_per_mm = path.area_mm2(height_mm) / self.filament_area
         feed = self._feed(path.speed_mm_s)
         if feed:
             self.emit(f"G1{feed}")
+        done = 0
+        if self.s.arc_fitting:
+            for arc in fit_arcs(pts):
+                self._extrude_lines(pts[done : arc.start + 1], e_per_mm)
+                self._extrude_arc(pts[arc.end], arc, e_per_mm)
+                done = arc.end
+        self._extrude_lines(pts[done:], e_per_mm)
+
+    def _extrude_arc(self, end: np.ndarray, arc: Arc, e_per_mm: float) -> None:
+        i, j = arc.center_mm - (self.x, self.y)
+        words = self._xy_words(float(end[0]), float(end[1]))
+        if not words:
+            return
+        delta = arc.length_mm * e_per_mm
+        self.filament_mm += delta
+        head = "G3" if arc.ccw else "G2"
+        self.emit(f"{head}{words} I{i:.3f} J{j:.3f} {self._e_word(delta)}")
+
+    def _extrude_lines(self, pts: np.ndarray, e_per_mm: float) -> None:
+        """G1 extrusions along pts[1:] ((n, 2) float64, mm) from the current position."""
+        if len(pts) < 2:
+            return
+        seg = np.hypot(*np.diff(pts, axis=0).T).tolist()
         xs = [f"{v:.3f}" for v in pts[1:, 0].tolist()]
         ys = [f"{v:.3f}" for v in pts[1:, 1].tolist()]
         last_x, last_y = f"{self.x:.3f}", f"{self.y:.3f}"
