@@ -106,23 +106,36 @@ def segments_inside(
     return np.bincount(seg, weights=~inside, minlength=len(a)) == 0
 
 
-def seam_index(ring: np.ndarray, mode: SeamPosition, current_xy: np.ndarray) -> int:
-    """Index of the seam vertex of a ring ((n, 2) float64, mm)."""
+def seam_index(ring: np.ndarray, mode: SeamPosition, current_xy: np.ndarray, salt: int = 0) -> int:
+    """Index of the seam vertex of a ring ((n, 2) float64, mm; the part on its left, as the
+    walls are oriented).  ``salt`` (the layer index) varies random seams between layers."""
     if mode is SeamPosition.NEAREST:
         return int(np.argmin(((ring - current_xy) ** 2).sum(axis=1)))
+    if mode is SeamPosition.RANDOM:
+        # Deterministic: seeded by the layer and the ring's size (same input, same bytes).
+        seed = (salt * 1_000_003 + len(ring)) % (2**32)
+        return int(np.random.default_rng(seed).integers(len(ring)))
     # Rear: the vertex furthest back (max y), leftmost among ties.
     score = ring[:, 1] - 1e-3 * ring[:, 0]
     if mode is SeamPosition.ALIGNED and len(ring) >= 3:
-        # Aligned: the sharpest corner (the same one on every layer of a prismatic part,
-        # and a corner hides the seam), rear first among equally sharp ones.
+        # Aligned: the sharpest corner (the same one on every layer of a prismatic part),
+        # a concave one (a right turn: it hides the seam) before any convex one, rear first
+        # among equally sharp ones.
         d_in = ring - np.roll(ring, 1, axis=0)
         d_out = np.roll(ring, -1, axis=0) - ring
         cos_turn = (d_in * d_out).sum(axis=1) / np.maximum(
             np.hypot(*d_in.T) * np.hypot(*d_out.T), 1e-12
         )
         sharp = np.round(1.0 - cos_turn, 2)
-        score = sharp * 1e6 + score
+        concave = (d_in[:, 0] * d_out[:, 1] - d_in[:, 1] * d_out[:, 0] < 0) & (
+            sharp >= CONCAVE_MIN_SHARPNESS
+        )
+        score = (sharp + 2.0 * concave) * 1e6 + score
     return int(np.argmax(score))
+
+
+# A concave corner hides the seam when it turns at least this much (1 - cos of the turn).
+CONCAVE_MIN_SHARPNESS = 0.3
 
 
 def loop_from_seam(ring: np.ndarray, seam: int) -> np.ndarray:
@@ -131,23 +144,23 @@ def loop_from_seam(ring: np.ndarray, seam: int) -> np.ndarray:
 
 
 def order_loops_index(
-    rings: list[np.ndarray], mode: SeamPosition, start_xy: np.ndarray
+    rings: list[np.ndarray], mode: SeamPosition, start_xy: np.ndarray, salt: int = 0
 ) -> list[int]:
     """Indices of ``rings`` in nearest-neighbour order of their seam points."""
     if not rings:
         return []
-    points = np.array([r[seam_index(r, mode, start_xy)] for r in rings])
+    points = np.array([r[seam_index(r, mode, start_xy, salt)] for r in rings])
     order, _ = nearest_order(points, points, start_xy, reversible=False)
     return [int(k) for k in order]
 
 
 def order_loops(
-    rings: list[np.ndarray], mode: SeamPosition, start_xy: np.ndarray
+    rings: list[np.ndarray], mode: SeamPosition, start_xy: np.ndarray, salt: int = 0
 ) -> list[np.ndarray]:
     """Closed loops in nearest-neighbour order, each rotated to start at its seam."""
     if not rings:
         return []
-    seams = [seam_index(r, mode, start_xy) for r in rings]
+    seams = [seam_index(r, mode, start_xy, salt) for r in rings]
     points = np.array([r[s] for r, s in zip(rings, seams, strict=True)])
     order, _ = nearest_order(points, points, start_xy, reversible=False)
     out = []

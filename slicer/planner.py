@@ -133,7 +133,7 @@ def _island_paths(
 ) -> list[Toolpath]:
     w = s.line_width_mm
     out: list[Toolpath] = []
-    for group in _loop_groups(isl.loops, s, cur):
+    for group in _loop_groups(isl.loops, s, cur, job.index):
         for loop, depth in group:
             feature = Feature.OUTER_WALL if depth == 0 else Feature.WALL
             speed = s.outer_wall_speed_mm_s if depth == 0 else s.wall_speed_mm_s
@@ -194,7 +194,7 @@ def _island_paths(
 
 
 def _loop_groups(
-    loops: tuple[tuple[np.ndarray, int], ...], s: SliceSettings, cur: np.ndarray
+    loops: tuple[tuple[np.ndarray, int], ...], s: SliceSettings, cur: np.ndarray, layer: int
 ) -> list[list[tuple[np.ndarray, int]]]:
     """Wall loops grouped by the outer-wall ring they surround (a hole's walls together),
     groups in nearest-neighbour order, each group innermost loop first, seams applied."""
@@ -211,13 +211,13 @@ def _loop_groups(
                 k = int(np.argmin(shapely.distance(outer_geoms, shapely.linearrings(ring))))
             members[k].append((ring, depth))
     groups = []
-    for ring in order_loops_index(outer, s.seam, cur):
+    for ring in order_loops_index(outer, s.seam, cur, layer):
         groups.append([*sorted(members[ring], key=lambda m: -m[1]), (outer[ring], 0)])
     out = []
     for group in groups:
         seamed = []
         for ring, depth in group:
-            loop = order_loops([ring], s.seam, cur)[0]
+            loop = order_loops([ring], s.seam, cur, layer)[0]
             seamed.append((loop, depth))
             cur = loop[-1]
         out.append(seamed)

@@ -38,6 +38,7 @@ class SeamPosition(StrEnum):
     REAR = "rear"
     ALIGNED = "aligned"
     NEAREST = "nearest"
+    RANDOM = "random"
 
 
 Mm = Annotated[float, Field(gt=0, le=10)]

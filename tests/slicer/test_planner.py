@@ -84,7 +84,7 @@ def test_short_layers_are_slowed_down(small_box: Path) -> None:
         del layer
 
 
-@pytest.mark.parametrize("seam", ["rear", "aligned", "nearest"])
+@pytest.mark.parametrize("seam", ["rear", "aligned", "nearest", "random"])
 def test_seam_modes(small_box: Path, seam: str) -> None:
     prog = read(_slice([small_box], f"seam={seam}"))
     assert len(prog.layers) == 10
@@ -110,3 +110,38 @@ def test_flow_stays_under_the_materials_volumetric_limit(small_box: Path) -> Non
     feeds = [int(f) for f in re.findall(r"^G1 F(\d+)$", text, re.M)]
     assert feeds and max(feeds) <= limit_mm_min + 1
     assert prog.comments["max_volumetric_speed_mm3_s"] == str(tpu.max_volumetric_speed_mm3_s)
+
+
+def _seams(text: str) -> np.ndarray:
+    """(layers, 2): the first point of each layer's first external perimeter."""
+    out = []
+    for layer in read(text).layers:
+        seg = layer.seg_array("External perimeter")
+        out.append(seg[0, :2])
+    return np.array(out)
+
+
+@pytest.fixture(scope="module")
+def l_shape(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import trimesh
+
+    path = tmp_path_factory.mktemp("l") / "l.stl"
+    outline = shapely.Polygon([(0, 0), (20, 0), (20, 8), (8, 8), (8, 20), (0, 20)])
+    trimesh.creation.extrude_polygon(outline, 2).export(path)
+    return path
+
+
+def test_aligned_seam_hides_in_the_concave_corner(l_shape: Path) -> None:
+    text = _slice([l_shape], "seam=aligned", "skirt_loops=0")
+    prog = read(text)
+    # The outer wall runs 0.225 mm inside the outline: from xy_min, its concave corner
+    # (the L's inner corner at 8, 8) is 8 - 2 * 0.225 mm away in x and y.
+    corner = prog.xy_min + 8 - 2 * 0.225
+    assert np.hypot(*(_seams(text) - corner).T).max() < 0.05
+
+
+def test_random_seams_move_between_layers_deterministically(l_shape: Path) -> None:
+    text = _slice([l_shape], "seam=random")
+    seams = _seams(text)
+    assert len(np.unique(seams.round(2), axis=0)) >= len(seams) // 2
+    assert _slice([l_shape], "seam=random") == text
