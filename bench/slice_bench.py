@@ -12,8 +12,10 @@ anchors.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,8 @@ MODELS = Path("/work/shared/models")
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Slicer (bench/slice_bench.py)"
 CURA_DEFS = "/opt/cura-defs/usr/share/cura/resources/definitions"
+sys.path.insert(0, str(ROOT))
+from gcode.writer import format_duration  # noqa: E402
 
 
 def parse_time_v(text: str) -> dict[str, float]:
@@ -148,12 +152,148 @@ def table(samples: dict[tuple[str, str], list[dict[str, float]]], runs: int) -> 
     return "\n".join(rows)
 
 
-def write_section(body: str) -> None:
+SUPPORT_MODELS = ("bridge_overhang", "3dbenchy")
+SUPPORT_PART = "### Supports on (`--support`)"
+
+
+def _retractions(gcode: str) -> int:
+    """E moves that go backwards (relative or absolute E)."""
+    relative, e, count = False, 0.0, 0
+    for line in gcode.splitlines():
+        cmd = line.split(";", 1)[0].strip()
+        if cmd.startswith(("M83", "M82")):
+            relative = cmd.startswith("M83")
+        elif cmd.startswith(("G92", "G0", "G1", "G2", "G3")):
+            m = re.search(r"E(-?[\d.]+)", cmd)
+            if not m:
+                continue
+            value = float(m.group(1))
+            delta = value if relative else value - e
+            e = e if relative else value
+            count += int(delta < 0 and not cmd.startswith("G92"))
+    return count
+
+
+def _support_anchors(tmp: Path) -> Path:
+    """A copy of the anchors folder with support switched on (PrusaSlicer: auto, 40 deg from
+    the horizontal = our 50 deg from the vertical; CuraEngine: support_enable)."""
+    here = tmp / "anchors"
+    shutil.copytree(ANCHORS, here, ignore=shutil.ignore_patterns("*.stl"))
+    ini = (here / "prusa_anchor.ini").read_text()
+    ini = ini.replace("support_material = 0", "support_material = 1")
+    ini = ini.replace("support_material_auto = 0", "support_material_auto = 1")
+    ini = re.sub(r"^support_material_threshold = .*$", "", ini, flags=re.M)
+    (here / "prusa_anchor.ini").write_text(ini + "\nsupport_material_threshold = 40\n")
+    cura = (here / "cura_anchor.settings").read_text()
+    (here / "cura_anchor.settings").write_text(
+        cura.replace("support_enable=false", "support_enable=true")
+    )
+    return here
+
+
+def support_table() -> str:
+    """Supports on: wall time, filament, estimated time, support length and retractions of
+    slicefarm (support=auto) against PrusaSlicer and CuraEngine with support on."""
+    rows = [
+        "| model | slicer | wall s | filament mm | estimated time | support mm | retractions |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        anchors = _support_anchors(tmp)
+        for name in SUPPORT_MODELS:
+            model = MODELS / f"{name}.stl"
+            ours = tmp / f"{name}.slicefarm.gcode"
+            cmd = [str(ROOT / ".venv/bin/python"), "-m", "slicer", str(model), "-o", str(ours)]
+            timing = _timed([*cmd, "--quiet", "--set", "support=auto"], tmp / "ours.time")
+            rows.append(_support_row(name, "slicefarm", timing, ours.read_text()))
+            for slicer, label in (("prusa", "PrusaSlicer 2.5"), ("cura", "CuraEngine 4.13")):
+                env = dict(os.environ, SLICERS=slicer, TIMEIT="1", CURA_DEFS=CURA_DEFS)
+                subprocess.run(
+                    [str(anchors / "run_anchor.sh"), str(model), str(tmp)],
+                    check=True,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+                timing = parse_time_v((tmp / f"{name}.{slicer}.time").read_text())
+                gcode = (tmp / f"{name}.{slicer}.gcode").read_text()
+                log = (tmp / f"{name}.{slicer}.log").read_text(errors="replace")
+                rows.append(_support_row(name, label, timing, gcode, log))
+    return "\n".join(rows)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of a PrusaSlicer-style duration (``1h 19m 2s``)."""
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return float(sum(int(n) * units[u] for n, u in re.findall(r"(\d+)\s*([dhms])", text)))
+
+
+def _timed(cmd: list[str], timing: Path) -> dict[str, float]:
+    subprocess.run(["/usr/bin/time", "-v", "-o", str(timing), *cmd], check=True, cwd=ROOT)
+    return parse_time_v(timing.read_text())
+
+
+def _support_row(name: str, label: str, timing: dict[str, float], gcode: str, log: str = "") -> str:
+    support, filament = _support_and_filament_mm(gcode)
+    cura_time = re.search(r"Print time \(s\): (\d+)", log)
+    prusa_time = re.search(r"estimated printing time \(normal mode\) = (.*)", gcode)
+    if cura_time:
+        time_s = float(cura_time.group(1))
+    else:
+        time_s = parse_duration(prusa_time.group(1)) if prusa_time else float("nan")
+    return (
+        f"| {name} | {label} | {timing['wall_s']:.2f} | {filament:.0f} | "
+        f"{format_duration(time_s)} | {support:.0f} | {_retractions(gcode)} |"
+    )
+
+
+SUPPORT_TYPES = ("Support material", "Support material interface", "SUPPORT", "SUPPORT-INTERFACE")
+
+
+def _support_and_filament_mm(gcode: str) -> tuple[float, float]:
+    """XY length of support extrusions and filament pushed (net of retractions), mm."""
+    relative, x, y, e = False, 0.0, 0.0, 0.0
+    support = filament = 0.0
+    feature = ""
+    for line in gcode.splitlines():
+        if line.startswith(";TYPE:"):
+            feature = line[6:].strip()
+        cmd = line.split(";", 1)[0].strip()
+        if cmd.startswith(("M83", "M82")):
+            relative = cmd.startswith("M83")
+            continue
+        if not cmd.startswith(("G0", "G1", "G2", "G3", "G92")):
+            continue
+        words = dict(re.findall(r"([XYE])(-?[\d.]+)", cmd))
+        if cmd.startswith("G92"):
+            e = float(words.get("E", e))
+            continue
+        nx, ny = float(words.get("X", x)), float(words.get("Y", y))
+        if "E" in words:
+            value = float(words["E"])
+            delta = value if relative else value - e
+            e = e if relative else value
+            filament += delta
+            if delta > 0 and feature in SUPPORT_TYPES:
+                support += math.hypot(nx - x, ny - y)
+        x, y = nx, ny
+    return support, filament
+
+
+def write_section(body: str, part: str = "") -> None:
+    """Replace this benchmark's section of RESULTS.md: the main part, or (part given) only
+    the part that starts with that heading."""
     text = RESULTS.read_text(encoding="utf-8")
     start = text.index(SECTION) + len(SECTION)
     nxt = text.find("\n## ", start)
     end = nxt if nxt >= 0 else len(text)
-    RESULTS.write_text(text[:start] + "\n\n" + body.strip() + "\n" + text[end:], encoding="utf-8")
+    section = text[start:end]
+    main, sep, sub = section.partition("\n" + SUPPORT_PART)
+    if part:
+        section = main.rstrip() + "\n\n" + part + "\n\n" + body.strip() + "\n"
+    else:
+        section = "\n\n" + body.strip() + "\n" + (("\n" + SUPPORT_PART + sub) if sep else "")
+    RESULTS.write_text(text[:start] + section + text[end:], encoding="utf-8")
 
 
 def main() -> int:
@@ -162,9 +302,23 @@ def main() -> int:
     parser.add_argument("--models", default="3dbenchy,3dbenchy_dense_x4,xyz_cube_20mm")
     parser.add_argument("--no-write", action="store_true", help="print, don't touch RESULTS.md")
     parser.add_argument("--quality-only", action="store_true", help="only the output table")
+    parser.add_argument(
+        "--support", action="store_true", help="only the supports-on comparison (its own part)"
+    )
     args = parser.parse_args()
     if args.quality_only:
         print(quality())
+        return 0
+    if args.support:
+        body = (
+            "Command: `.venv/bin/python bench/slice_bench.py --support` (one run each; "
+            "slicefarm `--set support=auto`, PrusaSlicer support auto at 40 deg from the "
+            "horizontal, CuraEngine `support_enable=true`, all else the anchor settings; "
+            "estimated time: ours from `gcode.estimate`, the anchors' own).\n\n" + support_table()
+        )
+        print(body)
+        if not args.no_write:
+            write_section(body, SUPPORT_PART)
         return 0
     models = args.models.split(",")
     samples = bench(models, args.runs)
