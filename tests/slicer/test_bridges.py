@@ -1,0 +1,36 @@
+"""Bridges: the 20 mm gap of bridge_overhang.stl is printed as bridge strands across it,
+anchored in the pillars on both sides."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.slicer.conftest import sliced
+from tests.slicer.gcode_reader import read, segment_length
+
+# bridge_overhang.stl centred on the 220 mm bed: pillars x 90-100 and 120-130, deck from z 17.
+GAP_X_MM = (100.0, 120.0)
+DECK_Z_MM = 17.0
+
+
+def test_gap_is_bridged_across_and_anchored() -> None:
+    prog = read(sliced("bridge_overhang").gcode)
+    first_deck = next(layer for layer in prog.layers if layer.z_mm > DECK_Z_MM)
+    seg = first_deck.seg_array("Bridge infill")
+    length = segment_length(seg)
+    long = seg[length > 5.0]
+    # Strands run along x, across the whole gap, into the pillars at both ends.
+    assert np.allclose(long[:, 1], long[:, 3])
+    assert (long[:, [0, 2]].min(axis=1) < GAP_X_MM[0]).all()
+    assert (long[:, [0, 2]].max(axis=1) > GAP_X_MM[1]).all()
+    # They cover the deck's width inside its walls (10 mm less two walls and a strand on
+    # each side), a strand width apart.
+    y = np.sort(long[:, 1])
+    assert y[-1] - y[0] > 10.0 - 2 * (0.9 + 0.45) and np.diff(y).max() < 0.6
+    # Nothing else in the gap: the rest are short turns at the ends.
+    assert length[length <= 5.0].max() < 1.0
+    assert long.shape[0] * 20.0 >= 0.9 * length.sum() - 1e-6
+    # No other infill over the gap on that layer.
+    for feature in ("Internal infill", "Solid infill", "Top solid infill"):
+        mid_x = first_deck.seg_array(feature)[:, [0, 2]].mean(axis=1)
+        assert not ((mid_x > GAP_X_MM[0] + 1) & (mid_x < GAP_X_MM[1] - 1)).any()
