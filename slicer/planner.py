@@ -19,6 +19,7 @@ from slicer.order import (
     order_loops_index,
     segments_inside,
 )
+from slicer.overhang import overhang_walls
 from slicer.regions import IslandWalls, Skins, island_walls, line_spacing_mm, split_skins
 from slicer.settings import SliceSettings
 from slicer.slicing import EMPTY
@@ -105,6 +106,8 @@ def plan_layer(
         if island_paths:
             cur = island_paths[-1].points[-1]
         paths.extend(island_paths)
+    if settings.overhang_wall_speed_mm_s is not None and job.index > 0 and job.below:
+        paths = overhang_walls(paths, job.below[0], settings.overhang_wall_speed_mm_s)
     paths = _first_layer_speed(paths, job, settings)
     paths = _volumetric_limit(paths, job.height_mm, settings)
     paths = _flag_retractions(paths, job.outline, settings)

@@ -77,6 +77,7 @@ class SliceSettings(BaseModel):
     solid_infill_speed_mm_s: Speed = 50
     top_infill_speed_mm_s: Speed = 50
     bridge_speed_mm_s: Speed = 50
+    overhang_wall_speed_mm_s: Speed | None = None
     first_layer_speed_mm_s: Speed = 20
     travel_speed_mm_s: Speed = 150
     travel_speed_z_mm_s: Speed = 5

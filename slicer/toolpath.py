@@ -18,6 +18,7 @@ class Feature(StrEnum):
     """Extrusion roles; the values are PrusaSlicer's ``;TYPE:`` names."""
 
     OUTER_WALL = "External perimeter"
+    OVERHANG_WALL = "Overhang perimeter"
     WALL = "Perimeter"
     SOLID_INFILL = "Solid infill"
     TOP_INFILL = "Top solid infill"
