@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 
 from slicer.combing import CombArea
-from slicer.infill import bridge_lines, solid_lines, sparse_lines
+from slicer.infill import bridge_lines, parallel_lines, solid_lines, sparse_lines
 from slicer.order import (
     join_lines,
     nearest_order,
@@ -20,7 +20,14 @@ from slicer.order import (
     segments_inside,
 )
 from slicer.overhang import overhang_walls
-from slicer.regions import IslandWalls, Skins, island_walls, line_spacing_mm, split_skins
+from slicer.regions import (
+    IslandWalls,
+    Skins,
+    island_walls,
+    line_spacing_mm,
+    offset,
+    split_skins,
+)
 from slicer.settings import SliceSettings
 from slicer.slicing import EMPTY
 from slicer.support import NO_SUPPORT, LayerSupport, support_paths
@@ -193,7 +200,29 @@ def _island_paths(
             out.append(Toolpath(line, feature, w, speed))
         if lines:
             cur = lines[-1][-1]
+    if s.ironing:
+        out += _ironing(_clip(skins.top, region, single), job, s, cur)
     return out
+
+
+def _ironing(
+    top: shapely.Geometry, job: LayerJob, s: SliceSettings, cur: np.ndarray
+) -> list[Toolpath]:
+    """A second pass over the top surface: lines ironing_spacing_mm apart, across the top
+    infill's, half a line inside its edges, extruding ironing_flow_percent of a layer."""
+    area = offset(top, -s.line_width_mm / 2.0)
+    if area.is_empty:
+        return []
+    angle = -45.0 if job.index % 2 == 0 else 45.0
+    lines = order_lines(parallel_lines(area, angle, s.ironing_spacing_mm), cur)
+    lines = join_lines(lines, area, 3 * s.ironing_spacing_mm, tolerance_mm=s.line_width_mm / 2)
+    height = job.height_mm * s.ironing_flow_percent / 100.0
+    return [
+        Toolpath(
+            line, Feature.IRONING, s.line_width_mm, s.ironing_speed_mm_s, flow_height_mm=height
+        )
+        for line in lines
+    ]
 
 
 def _loop_groups(

@@ -91,6 +91,10 @@ class SliceSettings(BaseModel):
     min_print_speed_mm_s: Speed = 10
     max_volumetric_speed_mm3_s: Annotated[float, Field(gt=0, le=100)] | None = None
     seam: SeamPosition = SeamPosition.REAR
+    ironing: bool = False
+    ironing_spacing_mm: Annotated[float, Field(ge=0.05, le=1)] = 0.1
+    ironing_flow_percent: Annotated[float, Field(gt=0, le=50)] = 15
+    ironing_speed_mm_s: Speed = 15
     support: SupportMode = SupportMode.OFF
     support_angle_deg: Annotated[float, Field(ge=0, le=90)] = 50
     support_z_gap_mm: Annotated[float, Field(ge=0, le=2)] = 0.2

@@ -25,6 +25,7 @@ class Feature(StrEnum):
     INFILL = "Internal infill"
     BRIDGE = "Bridge infill"
     SKIRT = "Skirt/Brim"
+    IRONING = "Ironing"
     SUPPORT = "Support material"
     SUPPORT_INTERFACE = "Support material interface"
 

@@ -145,3 +145,24 @@ def test_random_seams_move_between_layers_deterministically(l_shape: Path) -> No
     seams = _seams(text)
     assert len(np.unique(seams.round(2), axis=0)) >= len(seams) // 2
     assert _slice([l_shape], "seam=random") == text
+
+
+def test_ironing_passes_over_the_top_surface_only(small_box: Path) -> None:
+    assert "Ironing" not in _slice([small_box])
+    prog = read(_slice([small_box], "ironing=true"))
+    ironed = [i for i, layer in enumerate(prog.layers) if "Ironing" in layer.features]
+    assert ironed == [len(prog.layers) - 1]
+    top = prog.layers[-1]
+    seg = top.seg_array("Ironing")
+    length = segment_length(seg)
+    # 0.1 mm apart over the top (8 mm square less a wall and a half on each side).
+    inner = 8 - 2 * 0.45 - 0.45 - 2 * 0.45
+    assert length.sum() == pytest.approx(inner**2 / 0.1, rel=0.25)
+    solid = top.seg_array("Top solid infill")
+    assert seg[:, [0, 2]].min() >= solid[:, [0, 2]].min() - 0.01
+    assert seg[:, [1, 3]].max() <= solid[:, [1, 3]].max() + 0.01
+    e = np.array(top.e_mm)
+    features = np.array(top.features)
+    per_mm = e[features == "Ironing"].sum() / length.sum()
+    solid_per_mm = e[features == "Top solid infill"].sum() / segment_length(solid).sum()
+    assert 0.1 < per_mm / solid_per_mm < 0.2
