@@ -104,6 +104,7 @@ class SliceSettings(BaseModel):
     support_interface_layers: Annotated[int, Field(ge=0, le=20)] = 3
     support_interface_spacing_mm: Annotated[float, Field(ge=0.2, le=10)] = 0.65
     support_speed_mm_s: Speed = 50
+    support_bridges: bool = False
     relative_e: bool = True
     arc_fitting: bool = False
     arrange_gap_mm: Annotated[float, Field(ge=0, le=100)] = 5

@@ -27,6 +27,10 @@ from slicer.toolpath import Feature, Toolpath
 
 # Overhang pieces smaller than this are not supported (slicing noise on curved walls), mm².
 MIN_OVERHANG_AREA_MM2 = 0.05
+# An overhang piece's edge rests on the layer below where it is this close to it, mm ...
+ANCHOR_MM = 0.01
+# ... along stretches at least this long (two or more such stretches: a bridge), mm.
+MIN_ANCHOR_MM = 1.0
 # Detected overhang pieces are grown by this much more than the allowed step, mm.
 GROW_SLACK_MM = 0.01
 # Support lines join into a zigzag when the turn is shorter than this many support spacings.
@@ -54,9 +58,13 @@ NO_SUPPORT = LayerSupport()
 
 
 def overhangs(
-    outlines: list[shapely.Geometry], heights_mm: np.ndarray, angle_deg: float
+    outlines: list[shapely.Geometry],
+    heights_mm: np.ndarray,
+    angle_deg: float,
+    support_bridges: bool = True,
 ) -> list[shapely.Geometry]:
-    """Areas of each layer that need support (layer 0 lies on the bed: none)."""
+    """Areas of each layer that need support (layer 0 lies on the bed: none); bridges
+    only if ``support_bridges``."""
     out = [EMPTY] * len(outlines)
     if angle_deg >= 90.0:
         return out
@@ -73,7 +81,20 @@ def overhangs(
             continue
         grown = shapely.buffer(shapely.union_all(parts), step + GROW_SLACK_MM)
         out[j] = shapely.intersection(new, grown)
+        if not support_bridges and not out[j].is_empty:
+            out[j] = _without_bridges(out[j], below)
     return out
+
+
+def _without_bridges(area: shapely.Geometry, below: shapely.Geometry) -> shapely.Geometry:
+    """``area`` without its bridges: pieces whose edge rests on the layer below in two or
+    more separate stretches (a span between two supports), as PrusaSlicer's
+    dont_support_bridges."""
+    pieces = shapely.get_parts(area)
+    rests = shapely.intersection(shapely.boundary(pieces), shapely.buffer(below, ANCHOR_MM))
+    anchors = np.array([_stretches(rest) for rest in rests], dtype=np.int64)
+    keep = pieces[anchors < 2]
+    return shapely.union_all(keep) if len(keep) else EMPTY
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,16 @@ class SupportColumns:
         return LayerSupport(shapely.difference(area, interface), interface)
 
 
+def _stretches(rest: shapely.Geometry) -> int:
+    """Number of separate lines at least MIN_ANCHOR_MM long in ``rest``."""
+    parts = shapely.get_parts(rest)
+    lines = parts[shapely.get_type_id(parts) == 1]
+    if len(lines) == 0:
+        return 0
+    merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
+    return int((shapely.length(merged) >= MIN_ANCHOR_MM).sum())
+
+
 def support_columns(
     outlines: list[shapely.Geometry], heights_mm: np.ndarray, s: SliceSettings
 ) -> SupportColumns:
@@ -109,7 +140,7 @@ def support_columns(
     n = len(outlines)
     if s.support is SupportMode.OFF or n == 0:
         return SupportColumns([], [])
-    over = overhangs(outlines, heights_mm, s.support_angle_deg)
+    over = overhangs(outlines, heights_mm, s.support_angle_deg, s.support_bridges)
     gap = round(s.support_z_gap_mm / s.layer_height_mm)
     areas = [EMPTY] * n
     need = EMPTY

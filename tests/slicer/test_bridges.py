@@ -1,20 +1,38 @@
 """Bridges: the 20 mm gap of bridge_overhang.stl is printed as bridge strands across it,
-anchored in the pillars on both sides."""
+anchored in the pillars on both sides, with or without supports (bridges are not supported
+unless support_bridges)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from tests.slicer.conftest import sliced
-from tests.slicer.gcode_reader import read, segment_length
+from printers.profiles import load_material, load_printer
+from slicer.api import slice_models
+from slicer.settings import SliceSettings
+from tests.slicer.conftest import MODELS, sliced
+from tests.slicer.gcode_reader import Program, read, segment_length
 
 # bridge_overhang.stl centred on the 220 mm bed: pillars x 90-100 and 120-130, deck from z 17.
 GAP_X_MM = (100.0, 120.0)
 DECK_Z_MM = 17.0
 
 
-def test_gap_is_bridged_across_and_anchored() -> None:
-    prog = read(sliced("bridge_overhang").gcode)
+def _bridge_overhang(*overrides: str) -> Program:
+    if not overrides:
+        return read(sliced("bridge_overhang").gcode)
+    settings = SliceSettings.from_overrides(list(overrides))
+    path = MODELS / "bridge_overhang.stl"
+    result = slice_models(
+        [path], printer=load_printer(), material=load_material(), settings=settings
+    )
+    return read(result.gcode)
+
+
+@pytest.mark.parametrize("overrides", [(), ("support=auto",)])
+def test_gap_is_bridged_across_and_anchored(overrides: tuple[str, ...]) -> None:
+    prog = _bridge_overhang(*overrides)
+    assert not any("Support material" in layer.features for layer in prog.layers)
     first_deck = next(layer for layer in prog.layers if layer.z_mm > DECK_Z_MM)
     seg = first_deck.seg_array("Bridge infill")
     length = segment_length(seg)
@@ -34,3 +52,12 @@ def test_gap_is_bridged_across_and_anchored() -> None:
     for feature in ("Internal infill", "Solid infill", "Top solid infill"):
         mid_x = first_deck.seg_array(feature)[:, [0, 2]].mean(axis=1)
         assert not ((mid_x > GAP_X_MM[0] + 1) & (mid_x < GAP_X_MM[1] - 1)).any()
+
+
+def test_support_bridges_puts_support_under_the_deck() -> None:
+    prog = _bridge_overhang("support=auto", "support_bridges=true")
+    layers = [i for i, layer in enumerate(prog.layers) if "Support material" in layer.features]
+    assert layers and prog.layers[layers[-1]].z_mm < DECK_Z_MM
+    for i in layers:
+        seg = prog.layers[i].seg_array("Support material")
+        assert seg[:, [0, 2]].min() > GAP_X_MM[0] and seg[:, [0, 2]].max() < GAP_X_MM[1]
