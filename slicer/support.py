@@ -29,8 +29,9 @@ from slicer.toolpath import Feature, Toolpath
 MIN_OVERHANG_AREA_MM2 = 0.05
 # An overhang piece's edge rests on the layer below where it is this close to it, mm ...
 ANCHOR_MM = 0.01
-# ... along stretches at least this long (two or more such stretches: a bridge), mm.
+# ... along stretches at least this long; two such stretches this far apart: a bridge, mm.
 MIN_ANCHOR_MM = 1.0
+MIN_BRIDGE_SPAN_MM = 2.0
 # Detected overhang pieces are grown by this much more than the allowed step, mm.
 GROW_SLACK_MM = 0.01
 # Support lines join into a zigzag when the turn is shorter than this many support spacings.
@@ -87,13 +88,13 @@ def overhangs(
 
 
 def _without_bridges(area: shapely.Geometry, below: shapely.Geometry) -> shapely.Geometry:
-    """``area`` without its bridges: pieces whose edge rests on the layer below in two or
-    more separate stretches (a span between two supports), as PrusaSlicer's
+    """``area`` without its bridges: pieces whose edge rests on the layer below in separate
+    stretches some way apart (a span between two supports), as PrusaSlicer's
     dont_support_bridges."""
     pieces = shapely.get_parts(area)
     rests = shapely.intersection(shapely.boundary(pieces), shapely.buffer(below, ANCHOR_MM))
-    anchors = np.array([_stretches(rest) for rest in rests], dtype=np.int64)
-    keep = pieces[anchors < 2]
+    bridge = np.array([_is_bridge(rest) for rest in rests], dtype=bool)
+    keep = pieces[~bridge]
     return shapely.union_all(keep) if len(keep) else EMPTY
 
 
@@ -123,14 +124,18 @@ class SupportColumns:
         return LayerSupport(shapely.difference(area, interface), interface)
 
 
-def _stretches(rest: shapely.Geometry) -> int:
-    """Number of separate lines at least MIN_ANCHOR_MM long in ``rest``."""
+def _is_bridge(rest: shapely.Geometry) -> bool:
+    """``rest`` (where a piece's edge rests on the layer below) holds two stretches at least
+    MIN_ANCHOR_MM long and at least MIN_BRIDGE_SPAN_MM apart."""
     parts = shapely.get_parts(rest)
     lines = parts[shapely.get_type_id(parts) == 1]
-    if len(lines) == 0:
-        return 0
+    if len(lines) < 2:
+        return False
     merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
-    return int((shapely.length(merged) >= MIN_ANCHOR_MM).sum())
+    merged = merged[shapely.length(merged) >= MIN_ANCHOR_MM]
+    if len(merged) < 2:
+        return False
+    return bool((shapely.distance(merged[:, None], merged[None, :]) >= MIN_BRIDGE_SPAN_MM).any())
 
 
 def support_columns(
