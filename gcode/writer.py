@@ -18,7 +18,7 @@ import numpy as np
 from printers.profiles import PrinterProfile
 from slicer.arcs import Arc, fit_arcs
 from slicer.settings import SliceSettings
-from slicer.toolpath import LayerPlan, Toolpath
+from slicer.toolpath import Feature, LayerPlan, Toolpath
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Segments shorter than this are merged into the next one, mm.
@@ -272,7 +272,13 @@ def _write_layer(w: GcodeWriter, plan: LayerPlan, s: SliceSettings) -> None:
     w.move_z(plan.z_mm + (s.z_hop_mm if w.hopped else 0.0), s.travel_speed_z_mm_s)
     feature = None
     width = None
+    base_fan = (s.fan_percent or 0) if plan.index >= (s.fan_off_layers or 0) else 0.0
+    fan = base_fan
     for path in plan.paths:
+        want = _fan_override(path, s, base_fan)
+        if want != fan:
+            w.emit(_fan_command(want))
+            fan = want
         if path.retract_before:
             w.retract()
         if path.travel_via is not None:
@@ -287,6 +293,24 @@ def _write_layer(w: GcodeWriter, plan: LayerPlan, s: SliceSettings) -> None:
             width = path.width_mm
             w.emit(f";WIDTH:{width:.3f}".rstrip("0").rstrip("."))
         w.extrude_path(path, plan.height_mm)
+    if fan != base_fan:  # each layer starts from its base fan speed
+        w.emit(_fan_command(base_fan))
+
+
+def _fan_override(path: Toolpath, s: SliceSettings, base_percent: float) -> float:
+    """Fan percent while printing ``path``: bridge_fan_percent on bridges,
+    overhang_fan_percent on overhanging walls (from the layers where the fan runs)."""
+    if base_percent <= 0:
+        return base_percent
+    override = {
+        Feature.BRIDGE: s.bridge_fan_percent,
+        Feature.OVERHANG_WALL: s.overhang_fan_percent,
+    }.get(path.feature)
+    return base_percent if override is None else override
+
+
+def _fan_command(percent: float) -> str:
+    return f"M106 S{round(percent * 255 / 100)}" if percent > 0 else "M107"
 
 
 def format_duration(seconds: float) -> str:

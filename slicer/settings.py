@@ -1,7 +1,9 @@
 """Slice settings: one frozen pydantic model, every field a ``--set`` key with its unit in its name.
 
 Fields left ``None`` are taken from the material or printer profile when the slice starts
-(``resolve``); the resolved settings are what the G-code footer records.
+(``resolve``), except the per-feature overrides (``bridge_fan_percent``,
+``overhang_fan_percent``, ``overhang_wall_speed_mm_s``), where ``None`` means no override;
+the resolved settings are what the G-code footer records.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class SliceSettings(BaseModel):
     first_layer_bed_temp_c: OptTemp = None
     fan_percent: Annotated[float, Field(ge=0, le=100)] | None = None
     fan_off_layers: Annotated[int, Field(ge=0, le=1000)] | None = None
+    bridge_fan_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    overhang_fan_percent: Annotated[float, Field(ge=0, le=100)] | None = None
     min_layer_time_s: Annotated[float, Field(ge=0, le=600)] = 5
     min_print_speed_mm_s: Speed = 10
     max_volumetric_speed_mm3_s: Annotated[float, Field(gt=0, le=100)] | None = None

@@ -61,3 +61,28 @@ def test_support_bridges_puts_support_under_the_deck() -> None:
     for i in layers:
         seg = prog.layers[i].seg_array("Support material")
         assert seg[:, [0, 2]].min() > GAP_X_MM[0] and seg[:, [0, 2]].max() < GAP_X_MM[1]
+
+
+def test_bridge_fan_runs_over_bridges_only() -> None:
+    settings = SliceSettings.from_overrides(["fan_percent=40", "bridge_fan_percent=100"])
+    path = MODELS / "bridge_overhang.stl"
+    text = slice_models(
+        [path], printer=load_printer(), material=load_material(), settings=settings
+    ).gcode
+    body = text.split("; slicefarm_config = begin")[0]
+    fan, feature, seen = None, "", set()
+    for line in body.splitlines():
+        if line.startswith("M106"):
+            fan = int(line.split("S")[1])
+        elif line.startswith("M107"):
+            fan = 0
+        elif line.startswith(";TYPE:"):
+            feature = line[6:]
+        elif line.startswith(";LAYER_CHANGE"):
+            assert fan in (None, 0, 102)  # each layer ends at its base speed
+        elif line.startswith("G1") and " E" in line and (" X" in line or " Y" in line):
+            seen.add((feature, fan))
+    bridge_fans = {f for feat, f in seen if feat == "Bridge infill"}
+    other_fans = {f for feat, f in seen if feat not in ("Bridge infill", "Skirt/Brim")}
+    assert bridge_fans == {255}
+    assert 255 not in other_fans and 102 in other_fans

@@ -43,3 +43,14 @@ def test_only_walls_over_air_are_slowed(tmp_path: Path, angle: float, expect: bo
     # Printed at 10 mm/s (the feed rate line right after the feature comment).
     feeds = re.findall(r";TYPE:Overhang perimeter\n(?:;WIDTH:[\d.]+\n)?G1 F(\d+)", text)
     assert feeds and set(feeds) == {"600"}
+
+
+def test_overhang_fan_while_overhanging(tmp_path: Path) -> None:
+    path = _overhang(60, tmp_path / "oh.stl")
+    text = _slice(path, "overhang_wall_speed_mm_s=10", "fan_percent=50", "overhang_fan_percent=100")
+    chunks = text.split("M106 S255\n")[1:]
+    assert chunks
+    for chunk in chunks:  # full fan only for the overhang, then back to 50 %
+        during, _, _ = chunk.partition("M106 S128\n")
+        types = set(re.findall(r";TYPE:(.*)", during))
+        assert types == {OVERHANG}
