@@ -32,7 +32,8 @@ DAY_MIN = 1440
 SLACK_AFTER_MIN = DAY_MIN  # a freed task starts at most this long after the window
 SLACK_BEFORE_MIN = DAY_MIN  # ... and at most this long before it
 MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
-SUB_WALL_MAX_S = 3.0  # a sub-solve never takes longer than this (wall clock)
+SUB_WALL_MAX_S = 1.0  # a sub-solve never takes longer than this (wall clock): a round waits
+# for its slowest sub-solve (M-01 in 10 s on a loaded machine: 12 moves instead of 6)
 
 
 @dataclass
@@ -45,7 +46,7 @@ class LnsConfig:
     seed: int = 0
     target_free_tasks: int = 30
     printers_per_move: int = 4
-    sub_deterministic_limit: float = 0.3
+    sub_deterministic_limit: float = 0.1
 
 
 @dataclass
@@ -105,7 +106,11 @@ class Lns:
         chosen = list(dict.fromkeys(a.printer_id for a in mine))
         others = [p.id for p in self.p.eligible[job_id] if p.id not in chosen]
         self.rng.shuffle(others)
-        chosen += others[: max(0, self.cfg.printers_per_move - len(chosen))]
+        # few printers can print the job: add printers its neighbours could move to
+        helpers = sorted({q for pid in chosen + others for q in self.compatible[pid]})
+        helpers = [q for q in helpers if q not in chosen and q not in others]
+        self.rng.shuffle(helpers)
+        chosen += (others + helpers)[: max(0, self.cfg.printers_per_move - len(chosen))]
         t1 = max(a.start_min for a in mine) + 1
         t0 = max(0, min(job.release_min, t1 - 2 * DAY_MIN))
         return _Move(chosen[: self.cfg.printers_per_move + 1], t0, t1)
