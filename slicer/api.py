@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 
 from printers.profiles import MaterialProfile, PrinterProfile
+from slicer.adaptive import adaptive_tops_mm
 from slicer.errors import MeshError, SettingsError
 from slicer.mesh import Mesh, load_mesh
 from slicer.planner import LayerJob, layer_walls, plan_layer
@@ -142,7 +143,10 @@ class _LayerWork:
     def __init__(self, mesh: Mesh, s: SliceSettings, printer: PrinterProfile):
         self.mesh = mesh
         self.s = s
-        self.tops = layer_tops_mm(float(mesh.bounds_mm[1, 2]), s)
+        if s.adaptive_layer_height:
+            self.tops = adaptive_tops_mm(mesh, s)
+        else:
+            self.tops = layer_tops_mm(float(mesh.bounds_mm[1, 2]), s)
         self.heights = np.diff(np.concatenate([[0.0], self.tops]))
         self.filament_diameter_mm = printer.filament_diameter_mm
         self.nozzle_mm = printer.nozzle_diameter_mm

@@ -58,6 +58,9 @@ class SliceSettings(BaseModel):
 
     layer_height_mm: Annotated[float, Field(ge=0.04, le=1.0)] = 0.2
     first_layer_height_mm: Annotated[float, Field(ge=0.04, le=1.0)] = 0.2
+    adaptive_layer_height: bool = False
+    adaptive_quality: Annotated[float, Field(ge=0, le=1)] = 0.5
+    adaptive_min_layer_height_mm: Annotated[float, Field(ge=0.04, le=1.0)] = 0.08
     line_width_mm: Annotated[float, Field(ge=0.1, le=2.0)] = 0.45
     perimeters: Annotated[int, Field(ge=0, le=20)] = 2
     top_layers: Count = 3
