@@ -21,6 +21,7 @@ MIN_ARC_SEGMENTS = 3
 MIN_RADIUS_MM = 0.5
 # Radii tried per fit, within two tolerances of the three-point circle's.
 RADIUS_STEPS = 33
+_RADIUS_OFFSETS = np.linspace(-2.0, 2.0, RADIUS_STEPS) * ARC_TOLERANCE_MM
 MAX_RADIUS_MM = 500.0
 # An arc sweeps less than this, radians (G2/G3 with equal ends is a full circle).
 MAX_SWEEP_RAD = 1.9 * np.pi
@@ -82,7 +83,29 @@ def _possible_starts(points: np.ndarray) -> np.ndarray:
     w = MIN_ARC_SEGMENTS - 1
     win = np.lib.stride_tricks.sliding_window_view(sign, w)
     good = (win == 1).all(axis=1) | (win == -1).all(axis=1)
-    return np.flatnonzero(good)
+    return np.flatnonzero(good & _first_run_fits(points))
+
+
+def _first_run_fits(points: np.ndarray) -> np.ndarray:
+    """(n - MIN_ARC_SEGMENTS,) bool: the run of MIN_ARC_SEGMENTS segments from each index
+    might fit (its points and midpoints spread at most 4 tolerances around the circle through
+    its first, middle and last points): all runs at once."""
+    k = MIN_ARC_SEGMENTS
+    runs = np.lib.stride_tricks.sliding_window_view(points, k + 1, axis=0)  # (m, 2, k+1)
+    runs = runs.transpose(0, 2, 1)
+    a, m, b = runs[:, 0], runs[:, (k + 1) // 2], runs[:, -1]
+    d = 2.0 * (a[:, 0] * (m[:, 1] - b[:, 1]) + m[:, 0] * (b[:, 1] - a[:, 1]))
+    d += 2.0 * b[:, 0] * (a[:, 1] - m[:, 1])
+    sa, sm, sb = (a**2).sum(axis=1), (m**2).sum(axis=1), (b**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ux = (sa * (m[:, 1] - b[:, 1]) + sm * (b[:, 1] - a[:, 1]) + sb * (a[:, 1] - m[:, 1])) / d
+        uy = (sa * (b[:, 0] - m[:, 0]) + sm * (a[:, 0] - b[:, 0]) + sb * (m[:, 0] - a[:, 0])) / d
+    center = np.stack([ux, uy], axis=1)[:, None, :]
+    probes = np.concatenate([runs, (runs[:, 1:] + runs[:, :-1]) / 2.0], axis=1)
+    dist = np.hypot(*(probes - center).transpose(2, 0, 1))
+    with np.errstate(invalid="ignore"):
+        spread = dist.max(axis=1) - dist.min(axis=1)
+        return spread <= 4.0 * ARC_TOLERANCE_MM
 
 
 def _bisect(points: np.ndarray, i: int, good: Arc, bad_end: int) -> Arc:
@@ -126,6 +149,10 @@ def _best_center(run: np.ndarray) -> np.ndarray | None:
     c0 = _circumcenter(a, run[len(run) // 2], b)
     if c0 is None:
         return None
+    # Quick rejection: moving the centre along the bisector cannot fix a vertex this far off.
+    r_vertices = np.hypot(*(run - c0).T)
+    if np.abs(r_vertices - r_vertices[0]).max() > 4.0 * ARC_TOLERANCE_MM:
+        return None
     half = float(np.hypot(*(b - a))) / 2.0
     if half < 1e-6:
         return None
@@ -133,7 +160,7 @@ def _best_center(run: np.ndarray) -> np.ndarray | None:
     normal = np.array([a[1] - b[1], b[0] - a[0]]) / (2.0 * half)
     s0 = float((c0 - mid) @ normal)
     r0 = float(np.hypot(half, s0))
-    radii = r0 + np.linspace(-2.0, 2.0, RADIUS_STEPS) * ARC_TOLERANCE_MM
+    radii = r0 + _RADIUS_OFFSETS
     radii = radii[radii > half]
     s = np.sign(s0 or 1.0) * np.sqrt(radii**2 - half**2)
     centers = mid + s[:, None] * normal  # (m, 2)
