@@ -32,6 +32,8 @@ ANCHOR_MM = 0.01
 # ... along stretches at least this long; two such stretches this far apart: a bridge, mm.
 MIN_ANCHOR_MM = 1.0
 MIN_BRIDGE_SPAN_MM = 2.0
+# Heights closer than this count as equal, mm.
+Z_EPS_MM = 1e-6
 # Detected overhang pieces are grown by this much more than the allowed step, mm.
 GROW_SLACK_MM = 0.01
 # Support lines join into a zigzag when the turn is shorter than this many support spacings.
@@ -146,22 +148,29 @@ def support_columns(
     if s.support is SupportMode.OFF or n == 0:
         return SupportColumns([], [])
     over = overhangs(outlines, heights_mm, s.support_angle_deg, s.support_bridges)
-    gap = round(s.support_z_gap_mm / s.layer_height_mm)
+    # The overhangs layer i supports start at first[i] (their bottom support_z_gap_mm above
+    # its top); the model's layers lo[i]..i lie within that gap below it (adaptive layers too).
+    top_mm = np.cumsum(heights_mm)
+    bottom_mm = top_mm - heights_mm
+    first = np.searchsorted(bottom_mm, top_mm + s.support_z_gap_mm - Z_EPS_MM)
+    lo = np.searchsorted(top_mm, bottom_mm - s.support_z_gap_mm + Z_EPS_MM)
     areas = [EMPTY] * n
     need = EMPTY
+    added = n
     for i in range(n - 1, -1, -1):
-        j = i + 1 + gap
-        if j < n and not over[j].is_empty:
-            need = shapely.union(need, over[j])
+        for piece in over[first[i] : added]:
+            if not piece.is_empty:
+                need = shapely.union(need, piece)
+        added = min(added, int(first[i]))
         if need.is_empty:
             continue
         need = shapely.difference(need, outlines[i])
-        keep_off = shapely.union_all(outlines[max(i - gap, 0) : i + 1])
+        keep_off = shapely.union_all(outlines[lo[i] : i + 1])
         areas[i] = shapely.difference(need, offset(keep_off, s.support_xy_gap_mm))
     if s.support is SupportMode.BUILDPLATE_ONLY:
         areas = _on_buildplate(areas, outlines, s.support_xy_gap_mm)
     layers = s.support_interface_layers
-    tops = [shapely.union_all(over[i + 1 + gap : i + 1 + gap + layers]) for i in range(n)]
+    tops = [shapely.union_all(over[first[i] : first[i] + layers]) for i in range(n)]
     return SupportColumns(areas, tops)
 
 

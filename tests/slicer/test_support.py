@@ -140,3 +140,11 @@ def test_support_setting_is_validated() -> None:
         SliceSettings.from_overrides(["support=everywhere"])
     with pytest.raises(SettingsError, match="support_angle_deg"):
         SliceSettings.from_overrides(["support_angle_deg=95"])
+
+
+@pytest.mark.parametrize("adaptive", ["false", "true"])
+def test_z_gap_in_mm_with_any_layer_heights(models: dict[str, Path], adaptive: str) -> None:
+    prog = _slice(models["t"], "support=auto", f"adaptive_layer_height={adaptive}")
+    top = prog.layers[_support_layers(prog)[-1]].z_mm
+    # The cap's underside is at z = 12: support stops 0.2 mm below it, within one layer.
+    assert 12.0 - 0.2 - 0.2 - 1e-6 <= top <= 12.0 - 0.2 + 1e-6
