@@ -290,7 +290,9 @@ def write_section(body: str, part: str = "") -> None:
     section = text[start:end]
     main, sep, sub = section.partition("\n" + SUPPORT_PART)
     if part:
-        section = main.rstrip() + "\n\n" + part + "\n\n" + body.strip() + "\n"
+        _, read_sep, notes = sub.partition("\nRead:")  # the hand-written reading stays
+        notes = "\nRead:" + notes.rstrip() + "\n" if read_sep else ""
+        section = main.rstrip() + "\n\n" + part + "\n\n" + body.strip() + "\n" + notes
     else:
         section = "\n\n" + body.strip() + "\n" + (("\n" + SUPPORT_PART + sub) if sep else "")
     RESULTS.write_text(text[:start] + section + text[end:], encoding="utf-8")
