@@ -31,12 +31,13 @@ from slicer.errors import MeshError, SettingsError
 from slicer.mesh import Mesh, load_mesh
 from slicer.planner import LayerJob, layer_walls, plan_layer
 from slicer.plate import arrange
+from slicer.raft import raft_area, raft_paths, raft_tops_mm
 from slicer.regions import IslandWalls
 from slicer.settings import SliceSettings, SupportMode
 from slicer.skirt import skirt_and_brim
 from slicer.slicing import EMPTY, slice_mesh
 from slicer.support import SupportColumns, support_columns
-from slicer.toolpath import LayerPlan
+from slicer.toolpath import LayerPlan, Toolpath
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +142,22 @@ class _LayerWork:
     """
 
     def __init__(self, mesh: Mesh, s: SliceSettings, printer: PrinterProfile):
-        self.mesh = mesh
         self.s = s
         if s.adaptive_layer_height:
-            self.tops = adaptive_tops_mm(mesh, s)
+            tops = adaptive_tops_mm(mesh, s)
         else:
-            self.tops = layer_tops_mm(float(mesh.bounds_mm[1, 2]), s)
-        self.heights = np.diff(np.concatenate([[0.0], self.tops]))
+            tops = layer_tops_mm(float(mesh.bounds_mm[1, 2]), s)
+        heights = np.diff(np.concatenate([[0.0], tops]))
+        self.n_raft = s.raft_layers
+        if self.n_raft:  # the part rises onto the raft; its layers keep their heights
+            raft = raft_tops_mm(s)
+            lift = float(raft[-1]) + s.raft_z_gap_mm
+            mesh = Mesh(mesh.name, mesh.vertices + np.array([0.0, 0.0, lift]), mesh.faces)
+            heights = np.concatenate([np.diff(np.concatenate([[0.0], raft])), heights])
+            tops = np.concatenate([raft, tops + lift])
+        self.mesh = mesh
+        self.tops = tops
+        self.heights = heights
         self.filament_diameter_mm = printer.filament_diameter_mm
         self.nozzle_mm = printer.nozzle_diameter_mm
         fz = mesh.vertices[:, 2][mesh.faces]
@@ -155,6 +165,9 @@ class _LayerWork:
         zmin = fz.min(axis=1)
         self.by_zmin = np.argsort(zmin)
         self.sorted_zmin = zmin[self.by_zmin]
+        self.raft = EMPTY
+        if self.n_raft:
+            self.raft = raft_area(self.outlines(self.n_raft, self.n_raft + 1)[self.n_raft], s)
         self.support = SupportColumns([], [])
         if s.support is not SupportMode.OFF:
             have = self.outlines(0, self.n_layers)
@@ -200,7 +213,13 @@ class _LayerWork:
         s, empty = self.s, EMPTY
         above = tuple(have.get(j, empty) for j in range(i + 1, i + 1 + s.top_layers))
         below = tuple(have.get(j, empty) for j in range(i - 1, i - 1 - s.bottom_layers, -1))
-        prefix = tuple(skirt_and_brim(have[0], s, float(self.heights[0]))) if i == 0 else ()
+        prefix: tuple[Toolpath, ...] = ()
+        if i == 0:
+            first = self.raft if self.n_raft else have[0]
+            prefix = tuple(skirt_and_brim(first, s, float(self.heights[0])))
+        if i < self.n_raft:
+            cur = prefix[-1].points[-1] if prefix else np.zeros(2)
+            prefix += tuple(raft_paths(self.raft, i, float(self.heights[i]), s, cur))
         return LayerJob(
             i,
             float(self.tops[i]),

@@ -102,6 +102,9 @@ class SliceSettings(BaseModel):
     ironing_spacing_mm: Annotated[float, Field(ge=0.05, le=1)] = 0.1
     ironing_flow_percent: Annotated[float, Field(gt=0, le=50)] = 15
     ironing_speed_mm_s: Speed = 15
+    raft_layers: Annotated[int, Field(ge=0, le=10)] = 0
+    raft_margin_mm: Annotated[float, Field(ge=0, le=20)] = 3
+    raft_z_gap_mm: Annotated[float, Field(ge=0, le=1)] = 0.1
     support: SupportMode = SupportMode.OFF
     support_angle_deg: Annotated[float, Field(ge=0, le=90)] = 50
     support_z_gap_mm: Annotated[float, Field(ge=0, le=2)] = 0.2
