@@ -256,16 +256,26 @@ def test_p30_cancel_runs_cancel_script_and_aborts_heatup(
     assert printer.firmware.hotend.target_c == 0
 
 
+LOST_PRINTERS = [
+    pytest.param(FaultConfig(disconnect_after_lines=100), "disconnected", id="disconnect"),
+    # P20: a printer that stops answering fails the job instead of hanging the host
+    pytest.param(FaultConfig(hang_after_lines=100), "does not answer", id="p20-frozen"),
+]
+
+
 @pytest.mark.timeout(30)
-def test_disconnect_mid_print_goes_to_error(virtual: Factory, profile: PrinterProfile) -> None:
-    printer = virtual(instant=True, faults=FaultConfig(disconnect_after_lines=100))
+@pytest.mark.parametrize(("faults", "words"), LOST_PRINTERS)
+def test_a_printer_lost_mid_print_goes_to_error(
+    virtual: Factory, profile: PrinterProfile, faults: FaultConfig, words: str
+) -> None:
+    printer = virtual(instant=True, faults=faults)
 
     async def scenario() -> None:
         connection, recorder = await connected(printer, profile)
-        await connection.start_print(relative_moves(1000), job_name="unplugged")
+        await connection.start_print(relative_moves(1000), job_name="lost")
         failed = await recorder.wait(EventKind.JOB_FAILED, EventKind.JOB_FINISHED, timeout_s=10)
         assert failed.kind is EventKind.JOB_FAILED
-        assert "disconnected" in failed.message
+        assert words in failed.message
         assert connection.status.state is S.ERROR
         await connection.disconnect()
 
@@ -444,24 +454,6 @@ def test_p26_wrong_baud_rate_is_named_in_the_error(
         connection = PrinterConnection(printer.port, profile=profile, settings=settings)
         with pytest.raises(PrinterError, match="wrong baud rate"):
             await connection.connect()
-
-    run(scenario())
-
-
-@pytest.mark.timeout(30)
-def test_p20_a_frozen_printer_fails_the_job_instead_of_hanging(
-    virtual: Factory, profile: PrinterProfile
-) -> None:
-    printer = virtual(instant=True, faults=FaultConfig(hang_after_lines=100))
-
-    async def scenario() -> None:
-        connection, recorder = await connected(printer, profile)
-        await connection.start_print(relative_moves(1000), job_name="frozen")
-        failed = await recorder.wait(EventKind.JOB_FAILED, EventKind.JOB_FINISHED, timeout_s=10)
-        assert failed.kind is EventKind.JOB_FAILED
-        assert "does not answer" in failed.message
-        assert connection.status.state is S.ERROR
-        await connection.disconnect()
 
     run(scenario())
 
