@@ -83,6 +83,7 @@ class PrinterConnection:
         self.settings = settings or HostSettings()
         self._state = S.DISCONNECTED
         self._error: str | None = None
+        self._killed = False  # the firmware was killed (P28): the next connect sends M999
         self._subscribers: list[Callable[[PrinterEvent], None]] = []
         self._worker: IoWorker | None = None
         self._job: JobSource | None = None
@@ -187,12 +188,14 @@ class PrinterConnection:
                 lambda: worker.handshake(
                     detect_baud_rate=self.baud == "auto",
                     timeout_s=self.settings.connect_timeout_s,
+                    restart_after_kill=self._killed,
                 ),
             )
         except PrinterError as exc:
             worker.stop()
             self._fail(str(exc))
             raise
+        self._killed = False
         worker.start()
         if worker.capabilities.get("AUTOREPORT_TEMP"):
             self._send(f"M155 S{self.settings.autoreport_interval_s}")
@@ -298,6 +301,7 @@ class PrinterConnection:
             raise StateError(f"{self.name} is not connected")
         with worker.lock:
             worker.streamer.halt()
+        self._killed = True  # M112 halts the firmware as a kill does
         try:
             worker.write_out_of_band("M112")
         finally:
@@ -319,6 +323,7 @@ class PrinterConnection:
     # ----------------------------------------------------------------- worker callbacks
     def on_fatal(self, message: str) -> None:
         """A firmware kill (P28): fail the job, ERROR; a second kill line adds detail."""
+        self._killed = True
         if self._state is S.ERROR and self._error:
             if message not in self._error:
                 self._error = f"{self._error}; {message}"

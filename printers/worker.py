@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 READ_SLICE_S = 0.25
 HELLO_RETRY_S = 1.0
+RESTART_WAIT_S = 2.0  # P29: how long the answer to M999 (or a reset's banner) may take
 
 
 class WorkerSink(Protocol):
@@ -80,12 +81,18 @@ class IoWorker:
         self._thread: threading.Thread | None = None
 
     # ----------------------------------------------------------------- handshake
-    def handshake(self, *, detect_baud_rate: bool, timeout_s: float) -> None:
+    def handshake(
+        self, *, detect_baud_rate: bool, timeout_s: float, restart_after_kill: bool = False
+    ) -> None:
         """Open the port, find the rate, say hello until answered (P25, P26), ask M115 (P24).
 
-        Blocking; run it in an executor.  Raises :class:`PrinterError` with the port's name.
+        ``restart_after_kill``: the firmware was killed on the last connection, so it is
+        restarted with M999 first (P29).  Blocking; run it in an executor.  Raises
+        :class:`PrinterError` with the port's name.
         """
         self.transport.open()
+        if restart_after_kill:
+            self._restart_killed_firmware()
         if detect_baud_rate:  # P26: the profile's rate (the last good one) first
             first = self.transport.baud
             candidates = (first, *(b for b in BAUD_CANDIDATES if b != first))
@@ -110,6 +117,20 @@ class IoWorker:
                 raise ProtocolError(f"{self.transport.url}: no answer to M115")
             self._read_once(min(READ_SLICE_S, deadline - time.monotonic()))
             self.call(lambda streamer, now: streamer.on_tick(now))  # a lost ok (P21)
+
+    def _restart_killed_firmware(self) -> None:
+        """P29: a killed firmware answers nothing until M999 or a reset.
+
+        Opening the port resets an Arduino-class board (P25), but not every board, and not
+        when the port is reopened faster than the board notices; so say M999 and drop its
+        ``Resend: 1``/``ok`` (or a reset's banner) here, before the hello numbers lines afresh.
+        """
+        self.transport.write_line("M999")
+        deadline = time.monotonic() + RESTART_WAIT_S
+        while (left := deadline - time.monotonic()) > 0:
+            lines = self.transport.read_lines(min(READ_SLICE_S, left))
+            if any(line.strip() == "ok" or line.startswith("start") for line in lines):
+                return
 
     # ----------------------------------------------------------------- thread
     def start(self) -> None:
