@@ -4,19 +4,41 @@
 :class:`Problem` with t = 0 at now: finished prints are gone, prints on the printers become
 fixed ``running`` entries, failed ones are to be printed again (their part is on the bed),
 and the rest of the previous plan comes back as a hint.  :func:`replan` then plans with
-the near-term prints (turnaround within ``stable_min``) frozen, and frees them only if
-that gains a lot of weighted tardiness.
+the near-term prints that are ready to go frozen, and frees them only if that gains a lot
+of weighted tardiness.  A print is ready when its operator only has to start it: one that
+waits on a filament swap or a bed clear nobody has done yet is never frozen, so a missing
+operator action cannot hold a printer's queue (the service re-plans when it stays undone).
+
+Frozen prints leave the problem before solving (:func:`without`): their printers become free
+after them with their filament and an occupied bed, and their turnarounds take an operator
+off the shifts.  Any plan of the rest, with the frozen prints added back, is then valid.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
 
-from farm.derive import make_plan
-from farm.model import Assignment, Job, Maintenance, Plan, Problem, Running, Shift
-from farm.solve import solve
+import numpy as np
+
+from farm.check import check_plan
+from farm.derive import by_printer, make_plan
+from farm.model import (
+    ActionKind,
+    Assignment,
+    Job,
+    Maintenance,
+    OperatorAction,
+    Plan,
+    Problem,
+    Running,
+    Shift,
+    Task,
+)
+from farm.shifts import capacity_profile
+from farm.solve import repair_hint, solve
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +150,119 @@ def _remaining_jobs(
     return tuple(jobs), renumber
 
 
+def ready_prefix(
+    problem: Problem, plan: Plan, stable_min: int, self_clearing: Iterable[str] = ()
+) -> list[Assignment]:
+    """Per printer, the plan's first prints whose turnaround starts before ``stable_min``,
+    up to the first that waits on an operator action that has not happened: a filament
+    swap or a bed clear on a printer that is free now (the clear of a printer in
+    ``self_clearing`` does not count).  A swap or clear after a print still running, or
+    after one of these, is not due yet; when that print ends the service plans again."""
+    clears_itself = set(self_clearing)
+    action = {o.task_id: o for o in plan.operator_actions}
+    sequences = by_printer(problem, plan.assignments)
+    out = []
+    for printer in problem.printers:
+        waits_on = {ActionKind.SWAP}
+        if printer.id not in clears_itself:
+            waits_on.add(ActionKind.CLEAR)
+        free_now = problem.initial_state(printer).free_from_min <= 0
+        for a in sequences[printer.id]:
+            turnaround = action[a.task_id]
+            pending = free_now and bool(waits_on & set(turnaround.kinds))
+            if turnaround.start_min >= stable_min or pending:
+                break
+            out.append(a)
+            free_now = False
+    return out
+
+
+def without(
+    problem: Problem, fixed: list[Assignment], plan: Plan
+) -> tuple[Problem, dict[str, str]]:
+    """The problem left once ``fixed`` (the first prints of their printers in ``plan``) are
+    certain, and new task id -> task id of ``problem`` for the prints still to place."""
+    gone = {a.task_id for a in fixed}
+    last: dict[str, Assignment] = {}
+    for a in sorted(fixed, key=lambda a: a.end_min):
+        last[a.printer_id] = a
+    printers = tuple(
+        replace(
+            p,
+            available_from_min=last[p.id].end_min,
+            loaded=problem.task_by_id[last[p.id].task_id].job.filament,
+            bed_clear=False,
+        )
+        if p.id in last
+        else p
+        for p in problem.printers
+    )
+    left: dict[str, list[Task]] = {}
+    for task in problem.tasks:
+        if task.id not in gone:
+            left.setdefault(task.job.id, []).append(task)
+    jobs, old_id = [], {}
+    for job in problem.jobs:
+        if job.id in left:
+            jobs.append(replace(job, quantity=len(left[job.id])))
+            old_id |= {f"{job.id}#{i}": t.id for i, t in enumerate(left[job.id])}
+    taken = [o for o in plan.operator_actions if o.task_id in gone]
+    rest = replace(
+        problem,
+        printers=printers,
+        jobs=tuple(jobs),
+        shifts=_shifts_minus(problem, taken),
+        running=tuple(r for r in problem.running if r.printer_id not in last),
+    )
+    return rest, old_id
+
+
+def _shifts_minus(problem: Problem, taken: list[OperatorAction]) -> tuple[Shift, ...]:
+    """The shifts with one operator fewer during each turnaround of ``taken``."""
+    if not taken:
+        return problem.shifts
+    horizon = max([problem.horizon_end_min, *(o.end_min for o in taken)])
+    free = capacity_profile(problem.shifts, horizon)
+    for o in taken:
+        free[max(o.start_min, 0) : o.end_min] -= 1
+    edges = [0, *(np.flatnonzero(np.diff(free)) + 1).tolist(), horizon]
+    return tuple(
+        Shift(start, end, int(free[start]))
+        for start, end in itertools.pairwise(edges)
+        if end > start and free[start] > 0
+    )
+
+
+def _stable_plan(
+    problem: Problem,
+    previous: Plan,
+    time_limit_s: float,
+    stable_min: int,
+    self_clearing: Iterable[str],
+    kw: dict,
+) -> Plan | None:
+    """The plan that keeps the ready near-term prints of ``previous`` (None: none to keep)."""
+    kept = repair_hint(problem, previous)
+    fixed = ready_prefix(problem, kept, stable_min, self_clearing)
+    if not fixed:
+        return None
+    rest_problem, old_id = without(problem, fixed, kept)
+    rest = make_plan(rest_problem, [], kept.solver)
+    if rest_problem.jobs:
+        new_id = {old: new for new, old in old_id.items()}
+        moved = [replace(a, task_id=new_id[a.task_id]) for a in kept.assignments
+                 if a.task_id in new_id]  # fmt: skip
+        hint = make_plan(rest_problem, moved, kept.solver)
+        rest = solve(rest_problem, time_limit_s=time_limit_s, hint=hint, **kw)
+    back = [replace(a, task_id=old_id[a.task_id]) for a in rest.assignments]
+    stable = make_plan(problem, [*fixed, *back], rest.solver)
+    errors = check_plan(problem, stable)
+    if errors:  # not expected: any plan of the rest fits around the fixed prints
+        log.error("replan: keeping the near-term prints gives an invalid plan: %s", errors[0])
+        return None
+    return stable
+
+
 def replan(
     problem: Problem,
     previous: Plan,
@@ -137,13 +272,17 @@ def replan(
     seed: int = 0,
     stable_min: int = 120,
     min_gain: float = 0.1,
+    self_clearing: Iterable[str] = (),
 ) -> Plan:
-    """Plan again from ``previous``: prints whose turnaround starts within ``stable_min``
-    keep printer and time unless freeing them cuts weighted tardiness by more than
-    ``min_gain`` (a share) and at least an hour·weight."""
+    """Plan again from ``previous``: its first prints per printer whose turnaround starts
+    within ``stable_min`` and needs no swap or clear (see :func:`ready_prefix`) keep
+    printer, order and start unless freeing them cuts weighted tardiness by more than
+    ``min_gain`` (a share) and at least an hour·weight.  The rest is hinted by ``previous``."""
     half = time_limit_s / 2
     kw = {"workers": workers, "seed": seed}
-    stable = solve(problem, time_limit_s=half, hint=previous, freeze_before=stable_min, **kw)
+    stable = _stable_plan(problem, previous, half, stable_min, self_clearing, kw)
+    if stable is None:
+        return solve(problem, time_limit_s=time_limit_s, hint=previous, **kw)
     free = solve(problem, time_limit_s=half, hint=stable, **kw)
     gain = stable.weighted_tardiness_min - free.weighted_tardiness_min
     if gain > max(60, min_gain * stable.weighted_tardiness_min):

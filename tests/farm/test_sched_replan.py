@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from farm.derive import make_plan
 from farm.greedy import greedy_plan
 from farm.instance_io import load_problem
-from farm.replan import add_jobs, advance, printer_down, replan
-from tests.farm.sched_util import DATA, assert_valid
+from farm.model import Assignment
+from farm.replan import add_jobs, advance, printer_down, ready_prefix, replan
+from tests.farm.sched_util import DATA, assert_valid, instance, job, printer
 
 
 def _midway():
@@ -53,3 +55,50 @@ def test_replan_after_failure_new_job_and_printer_down():
         t for t, a in kept.items() if a not in new.assignments and a.printer_id != failed.printer_id
     ]
     assert len(moved) <= len(kept) // 2
+
+
+def _two_printers(running: list | None = None):
+    """P1 holds PLA black, P2 PETG red; one PETG red print and two PLA black ones."""
+    printers = [printer("P1"), printer("P2", loaded={"material": "PETG", "color": "red"})]
+    jobs = [job("PETG", 60, material="PETG", color="red"), job("A", 60), job("B", 60)]
+    return load_problem(instance(printers, jobs, running=running or []))
+
+
+def test_a_print_waiting_on_a_swap_nobody_did_is_not_kept():
+    problem = _two_printers()
+    # the previous plan sent the PETG print to P1: a swap the operator never did
+    previous = make_plan(
+        problem,
+        [Assignment("PETG#0", "P1", 25, 85), Assignment("A#0", "P1", 100, 160),
+         Assignment("B#0", "P2", 20, 80)],
+        "previous",
+    )  # fmt: skip
+    assert ready_prefix(problem, previous, 120) == []  # P2's first print swaps too
+    new = assert_valid(problem, replan(problem, previous, time_limit_s=2, workers=1))
+    on = {a.task_id: a.printer_id for a in new.assignments}
+    assert on["PETG#0"] == "P2"  # where PETG red is loaded: no swap waits
+
+
+def test_ready_near_term_prints_keep_printer_and_start_when_a_job_arrives():
+    running = [{"task": "RUN", "printer": "P2", "start": -10, "end": 30,
+                "material": "PETG", "color": "red"}]  # fmt: skip
+    problem = _two_printers(running)
+    previous = replan(problem, greedy_plan(problem), time_limit_s=2, workers=1)
+    kept = ready_prefix(problem, previous, 120)
+    assert {a.task_id for a in kept} >= {"PETG#0"}  # after P2's running print: not due yet
+    rush = replace(problem.jobs[1], id="RUSH", due_min=150, weight=1)  # gains < 1 h first
+    later = add_jobs(problem, [rush])
+    new = assert_valid(later, replan(later, previous, time_limit_s=2, workers=1))
+    assert set(kept) <= set(new.assignments)
+    assert "RUSH#0" in {a.task_id for a in new.assignments}
+
+
+def test_self_clearing_printers_keep_their_queue_after_a_running_print():
+    running = [{"task": "RUN", "printer": "P1", "start": -10, "end": 20,
+                "material": "PLA", "color": "black"}]  # fmt: skip
+    problem = _two_printers(running)
+    plan = greedy_plan(problem)
+    pla = [a for a in plan.assignments if a.printer_id == "P1" and a.start_min < 120]
+    assert len(pla) == 2
+    assert ready_prefix(problem, plan, 120, self_clearing=["P1"])[:2] == pla
+    assert ready_prefix(problem, plan, 120)[:1] == pla[:1]  # its next clear is after a print
