@@ -112,6 +112,10 @@ class SliceSettings(BaseModel):
     support_pattern: SupportPattern = SupportPattern.LINES
     support_spacing_mm: Annotated[float, Field(ge=0.5, le=20)] = 2.5
     support_interface_layers: Annotated[int, Field(ge=0, le=20)] = 3
+    support_bottom_interface_layers: Annotated[int, Field(ge=0, le=20)] = 2
+    support_offset_mm: Annotated[float, Field(ge=0, le=5)] = 1.0
+    support_closing_radius_mm: Annotated[float, Field(ge=0, le=10)] = 2.0
+    support_walls: Annotated[int, Field(ge=0, le=5)] = 1
     support_interface_spacing_mm: Annotated[float, Field(ge=0.2, le=10)] = 0.65
     support_speed_mm_s: Speed = 50
     support_bridges: bool = False
