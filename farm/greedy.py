@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from farm.derive import make_plan
 from farm.errors import ScheduleError
+from farm.memo_calendar import MemoCalendar
 from farm.model import Plan, Problem, Task
 from farm.placement import FarmState, Slot
 
@@ -76,10 +77,17 @@ def priority_rules(problem: Problem, pull_min: int = WEIGHT_PULL_MIN) -> dict[st
 
 def _best_slot(state: FarmState, task: Task, swap_penalty_min: int) -> tuple[str, Slot] | None:
     """The printer and slot with the earliest end (+ penalty for a swap)."""
-    bounds = sorted(
-        (state.lower_bound_end(task, p) + swap_penalty_min * state.swaps(task, p), i, p)
-        for i, p in enumerate(state.problem.eligible[task.job.id])
-    )
+    job, params, calendar = task.job, state.problem.params, state.calendar
+    filament = job.filament
+    bounds = []
+    # FarmState.lower_bound_end + the swap penalty, inlined: this loop is the greedy's hot spot
+    for i, p in enumerate(state.problem.eligible[job.id]):
+        track = state.tracks[p.id]
+        swap = track.loaded != filament
+        u = calendar.next_on_shift(max(track.free_min, job.release_min))
+        turnaround = params.turnaround_min(track.occupied, swap)
+        bounds.append((u + turnaround + job.durations_min[p.model] + swap_penalty_min * swap, i, p))
+    bounds.sort()
     best: tuple[int, str, Slot] | None = None
     for bound, _, p in bounds:
         if best is not None and bound >= best[0]:
@@ -118,6 +126,8 @@ def list_schedule(
 ) -> Plan:
     """Append tasks in ``order``, each to its best printer (or its pinned one, if it fits)."""
     state = FarmState(problem)
+    # same answers, remembered between tasks: most ask the same printers the same question
+    state.calendar = MemoCalendar(problem.shifts, problem.horizon_end_min)
     pinned = pinned or {}
     for task in order:
         pin = pinned.get(task.id)
