@@ -150,6 +150,9 @@ class SchedulingConfig(_Strict):
     clear_min: Annotated[int, Field(ge=0)] = 5
     swap_min: Annotated[int, Field(ge=0)] = 15
     max_attempts: Annotated[int, Field(ge=1)] = 3
+    # prints about to start (turnaround within this many minutes) that need no swap or clear
+    # keep printer and order when the farm re-plans, unless moving them gains a lot
+    stable_min: Annotated[int, Field(ge=0)] = 120
 
 
 class FarmConfig(_Strict):

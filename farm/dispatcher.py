@@ -16,10 +16,11 @@ import time
 from collections.abc import Awaitable, Callable
 
 from farm import model as m
-from farm.config import FarmConfig, ReplanPolicy, operators_at
+from farm.config import FarmConfig, ReplanPolicy, SchedulingConfig, operators_at
 from farm.derive import make_plan
 from farm.greedy import greedy_plan
 from farm.planning import FarmPlan, FarmSnapshot, build_problem, carry_over
+from farm.replan import replan
 from farm.service_printers import FarmPrinter
 from farm.solve import solve
 
@@ -28,15 +29,23 @@ TICK_S = 0.5
 
 
 def solve_problem(
-    problem: m.Problem, time_limit_s: float, workers: int, hint: m.Plan | None = None
+    problem: m.Problem,
+    params: SchedulingConfig,
+    hint: m.Plan | None = None,
+    self_clearing: frozenset[str] = frozenset(),
 ) -> m.Plan:
-    """CP-SAT, starting from the previous plan when there is one; the greedy plan if CP-SAT
-    fails.  Nothing is frozen: prints often end earlier or later than planned, and a free
-    printer should get the work that fits it now."""
+    """CP-SAT, re-planning from the previous plan when there is one (:func:`replan`: the
+    prints about to start that need no operator action keep their printer); the greedy
+    plan if CP-SAT fails."""
     if not problem.jobs:
         return make_plan(problem, [], "greedy")
+    limit = {"time_limit_s": params.time_limit_s, "workers": params.workers, "seed": 0}
     try:
-        return solve(problem, time_limit_s=time_limit_s, workers=workers, seed=0, hint=hint)
+        if hint is None:
+            return solve(problem, **limit)
+        return replan(
+            problem, hint, stable_min=params.stable_min, self_clearing=self_clearing, **limit
+        )
     except Exception:
         log.exception("CP-SAT failed; falling back to the greedy plan")
     return greedy_plan(problem)
@@ -114,10 +123,10 @@ class Dispatcher:
         snap = self._snapshot()
         problem, mapping = build_problem(self.config, snap)
         hint = carry_over(self.plan, problem, mapping)
-        params = self.config.scheduling
+        clears_itself = frozenset(p.id for p in self.config.printers if p.self_clearing)
         # CP-SAT leaves SIGINT to the server (farm/cpsat.py: catch_sigint_signal = False)
         plan = await asyncio.to_thread(
-            solve_problem, problem, params.time_limit_s, params.workers, hint
+            solve_problem, problem, self.config.scheduling, hint, clears_itself
         )
         self._last_plan_monotonic = time.monotonic()
         self.plans_made += 1

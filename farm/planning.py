@@ -61,7 +61,7 @@ def pace_key(p: FarmPrinter) -> str:
     return p.profile.name if factor == 1.0 else f"{p.profile.name}@x{factor:g}"
 
 
-def _printer(p: FarmPrinter) -> m.Printer:
+def _printer(p: FarmPrinter, free_from_min: int = 0) -> m.Printer:
     prof = p.profile
     return m.Printer(
         id=p.id,
@@ -71,6 +71,7 @@ def _printer(p: FarmPrinter) -> m.Printer:
         enclosed=prof.enclosed,
         materials=tuple(prof.materials),
         loaded=m.Filament(p.material, p.color),
+        available_from_min=free_from_min,
         bed_clear=p.bed_clear,
     )
 
@@ -110,6 +111,27 @@ def _job(job: JobRow, quantity: int, t0: dt.datetime, pace: dict[str, tuple[str,
     )
 
 
+def _running(
+    snap: FarmSnapshot, usable: list[FarmPrinter]
+) -> tuple[tuple[m.Running, ...], dict[str, int]]:
+    """The prints on usable printers now, and when a self-clearing printer is free: its print
+    is not a running print to the scheduler (that leaves a part on the bed to clear), the
+    printer is just busy until it ends, its bed clear."""
+    running, free_from = [], {}
+    for printer in usable:
+        if printer.id not in snap.running:
+            continue
+        print_id, elapsed_s, remaining_s = snap.running[printer.id]
+        end_min = max(1, math.ceil(remaining_s / 60))
+        if printer.config.self_clearing:
+            free_from[printer.id] = end_min
+            continue
+        filament = m.Filament(printer.material, printer.color)
+        start_min = -math.ceil(elapsed_s / 60)
+        running.append(m.Running(print_id, printer.id, start_min, end_min, filament))
+    return tuple(running), free_from
+
+
 def build_problem(config: FarmConfig, snap: FarmSnapshot) -> tuple[m.Problem, Mapping]:
     """The scheduling problem for the farm at ``snap.t0`` and the task/print mapping."""
     t0 = snap.t0
@@ -120,7 +142,8 @@ def build_problem(config: FarmConfig, snap: FarmSnapshot) -> tuple[m.Problem, Ma
         for p in snap.printers
         if p.state() not in (FarmPrinterState.ERROR, FarmPrinterState.OFFLINE) and not p.maintenance
     ]
-    printers = tuple(_printer(p) for p in usable)
+    running, free_from = _running(snap, usable)
+    printers = tuple(_printer(p, free_from.get(p.id, 0)) for p in usable)
     pace = paces(usable)
     mapping = Mapping()
     jobs: list[m.Job] = []
@@ -135,20 +158,6 @@ def build_problem(config: FarmConfig, snap: FarmSnapshot) -> tuple[m.Problem, Ma
         for index, row in enumerate(waiting):
             mapping.task_to_print[f"{job.id}#{index}"] = row.id
             mapping.print_to_job[row.id] = job
-    running = []
-    usable_ids = {p.id for p in usable}
-    for printer in snap.printers:
-        if printer.id in snap.running and printer.id in usable_ids:
-            print_id, elapsed_s, remaining_s = snap.running[printer.id]
-            running.append(
-                m.Running(
-                    task_id=print_id,
-                    printer_id=printer.id,
-                    start_min=-math.ceil(elapsed_s / 60),
-                    end_min=max(1, math.ceil(remaining_s / 60)),
-                    filament=m.Filament(printer.material, printer.color),
-                )
-            )
     shifts = tuple(
         m.Shift(max(0, to_min(t0, start)), min(horizon_min, to_min(t0, end)), count)
         for start, end, count in shift_windows(
@@ -162,7 +171,7 @@ def build_problem(config: FarmConfig, snap: FarmSnapshot) -> tuple[m.Problem, Ma
         printers=printers,
         jobs=tuple(jobs),
         shifts=tuple(s for s in shifts if s.end_min > s.start_min),
-        running=tuple(running),
+        running=running,
         horizon_start=t0.strftime("%Y-%m-%dT%H:%M:%S"),
     )
     return problem, mapping
@@ -203,7 +212,9 @@ def carry_over(previous: FarmPlan | None, problem: m.Problem, mapping: Mapping) 
     return make_plan(problem, moved, "previous plan") if moved else None
 
 
-def _todo(fp: FarmPlan, running: set[str]) -> list[dict[str, Any]]:
+def _todo(fp: FarmPlan, running: set[str], clears_itself: set[str]) -> list[dict[str, Any]]:
+    """The plan's operator actions, oldest first; a self-clearing printer's bed needs none
+    (the scheduler still counts a clear between its prints: ``clear_min`` of slack)."""
     out: list[dict[str, Any]] = []
     for action in sorted(fp.plan.operator_actions, key=lambda a: (a.start_min, a.printer_id)):
         print_id = fp.mapping.task_to_print[action.task_id]
@@ -215,7 +226,7 @@ def _todo(fp: FarmPlan, running: set[str]) -> list[dict[str, Any]]:
         base |= {"material": job.material, "color": job.color}
         p = action.printer_id
         for kind in action.kinds:
-            if kind is m.ActionKind.CLEAR:
+            if kind is m.ActionKind.CLEAR and p not in clears_itself:
                 out.append(base | {"kind": "clear", "text": f"clear the bed of {p}"})
             elif kind is m.ActionKind.SWAP:
                 text = f"load {job.material} {job.color} into {p}"
@@ -298,7 +309,8 @@ def plan_view(
                     "state": "scheduled",
                 }
             )
-        todo = _todo(fp, running)
+        clears_itself = {p.id for p in config.printers if p.self_clearing}
+        todo = _todo(fp, running, clears_itself)
     todo = _bed_todo(snap) + todo
     return {
         "generated": iso(fp.generated if fp else snap.t0),
