@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,11 +192,13 @@ def _support_anchors(tmp: Path) -> Path:
     return here
 
 
-def support_table() -> str:
-    """Supports on: wall time, filament, estimated time, support length and retractions of
-    slicefarm (support=auto) against PrusaSlicer and CuraEngine with support on."""
+def support_table(runs: int) -> str:
+    """Supports on: wall time (median of ``runs``, interleaved), filament, estimated time,
+    support length and retractions of slicefarm (support=auto) against PrusaSlicer and
+    CuraEngine with support on."""
     rows = [
-        "| model | slicer | wall s | filament mm | estimated time | support mm | retractions |",
+        "| model | slicer | wall s median (min-max) | filament mm | estimated time | "
+        "support mm | retractions |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -203,23 +206,52 @@ def support_table() -> str:
         anchors = _support_anchors(tmp)
         for name in SUPPORT_MODELS:
             model = MODELS / f"{name}.stl"
-            ours = tmp / f"{name}.slicefarm.gcode"
-            cmd = [str(ROOT / ".venv/bin/python"), "-m", "slicer", str(model), "-o", str(ours)]
-            timing = _timed([*cmd, "--quiet", "--set", "support=auto"], tmp / "ours.time")
-            rows.append(_support_row(name, "slicefarm", timing, ours.read_text()))
-            for slicer, label in (("prusa", "PrusaSlicer 2.5"), ("cura", "CuraEngine 4.13")):
-                env = dict(os.environ, SLICERS=slicer, TIMEIT="1", CURA_DEFS=CURA_DEFS)
-                subprocess.run(
-                    [str(anchors / "run_anchor.sh"), str(model), str(tmp)],
-                    check=True,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                )
-                timing = parse_time_v((tmp / f"{name}.{slicer}.time").read_text())
-                gcode = (tmp / f"{name}.{slicer}.gcode").read_text()
-                log = (tmp / f"{name}.{slicer}.log").read_text(errors="replace")
-                rows.append(_support_row(name, label, timing, gcode, log))
+            walls: dict[str, list[float]] = {}
+            last: dict[str, tuple[str, str]] = {}
+            for i in range(runs):
+                for label, run in _support_runners(anchors, model, tmp).items():
+                    wall_s, gcode, log = run()
+                    walls.setdefault(label, []).append(wall_s)
+                    if label == "slicefarm" and label in last and last[label][0] != gcode:
+                        raise RuntimeError(f"slicefarm output of {name} changed in run {i}")
+                    last[label] = (gcode, log)
+                    print(f"{name} {label} run {i}: {wall_s:.2f} s", file=sys.stderr)
+            for label, (gcode, log) in last.items():
+                rows.append(_support_row(name, label, walls[label], gcode, log))
     return "\n".join(rows)
+
+
+def _support_runners(anchors: Path, model: Path, tmp: Path) -> dict[str, Callable]:
+    """label -> run(): (wall s, G-code, log) of one supports-on slice of ``model``."""
+    name = model.stem
+
+    def ours() -> tuple[float, str, str]:
+        out = tmp / f"{name}.slicefarm.gcode"
+        cmd = [str(ROOT / ".venv/bin/python"), "-m", "slicer", str(model), "-o", str(out)]
+        timing = _timed([*cmd, "--quiet", "--set", "support=auto"], tmp / "ours.time")
+        return timing["wall_s"], out.read_text(), ""
+
+    def anchor(slicer: str) -> Callable[[], tuple[float, str, str]]:
+        def run() -> tuple[float, str, str]:
+            env = dict(os.environ, SLICERS=slicer, TIMEIT="1", CURA_DEFS=CURA_DEFS)
+            subprocess.run(
+                [str(anchors / "run_anchor.sh"), str(model), str(tmp)],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            timing = parse_time_v((tmp / f"{name}.{slicer}.time").read_text())
+            gcode = (tmp / f"{name}.{slicer}.gcode").read_text()
+            log = (tmp / f"{name}.{slicer}.log").read_text(errors="replace")
+            return timing["wall_s"], gcode, log
+
+        return run
+
+    return {
+        "slicefarm": ours,
+        "PrusaSlicer 2.5": anchor("prusa"),
+        "CuraEngine 4.13": anchor("cura"),
+    }
 
 
 def parse_duration(text: str) -> float:
@@ -233,17 +265,17 @@ def _timed(cmd: list[str], timing: Path) -> dict[str, float]:
     return parse_time_v(timing.read_text())
 
 
-def _support_row(name: str, label: str, timing: dict[str, float], gcode: str, log: str = "") -> str:
+def _support_row(name: str, label: str, walls: list[float], gcode: str, log: str = "") -> str:
     support, filament = _support_and_filament_mm(gcode)
     cura_time = re.search(r"Print time \(s\): (\d+)", log)
     prusa_time = re.search(r"estimated printing time \(normal mode\) = (.*)", gcode)
     if cura_time:
         time_s = float(cura_time.group(1))
-    else:
+    else:  # PrusaSlicer's comment, which slicefarm writes too
         time_s = parse_duration(prusa_time.group(1)) if prusa_time else float("nan")
     return (
-        f"| {name} | {label} | {timing['wall_s']:.2f} | {filament:.0f} | "
-        f"{format_duration(time_s)} | {support:.0f} | {_retractions(gcode)} |"
+        f"| {name} | {label} | {statistics.median(walls):.2f} ({min(walls):.2f}-{max(walls):.2f})"
+        f" | {filament:.0f} | {format_duration(time_s)} | {support:.0f} | {_retractions(gcode)} |"
     )
 
 
@@ -312,11 +344,15 @@ def main() -> int:
         print(quality())
         return 0
     if args.support:
+        load = os.getloadavg()[0]
+        table = support_table(args.runs)
         body = (
-            "Command: `.venv/bin/python bench/slice_bench.py --support` (one run each; "
-            "slicefarm `--set support=auto`, PrusaSlicer support auto at 40 deg from the "
-            "horizontal, CuraEngine `support_enable=true`, all else the anchor settings; "
-            "estimated time: ours from `gcode.estimate`, the anchors' own).\n\n" + support_table()
+            f"Command: `.venv/bin/python bench/slice_bench.py --support --runs {args.runs}` "
+            f"({args.runs} interleaved runs, wall time median (min-max) of the whole process; "
+            f"load average {load:.1f} -> {os.getloadavg()[0]:.1f} on 2 cores; slicefarm "
+            "`--set support=auto`, PrusaSlicer support auto at 40 deg from the horizontal, "
+            "CuraEngine `support_enable=true`, all else the anchor settings; estimated time: "
+            "ours from `gcode.estimate`, the anchors' own).\n\n" + table
         )
         print(body)
         if not args.no_write:

@@ -117,7 +117,8 @@ def plan_layer(
         paths = overhang_walls(paths, job.below[0], settings.overhang_wall_speed_mm_s)
     paths = _first_layer_speed(paths, job, settings)
     paths = _volumetric_limit(paths, job.height_mm, settings)
-    paths = _flag_retractions(paths, job.outline, settings)
+    support_area = shapely.union(job.support.base, job.support.interface)
+    paths = _flag_retractions(paths, job.outline, settings, support_area)
     paths = _slow_down(paths, settings)
     return LayerPlan(job.index, job.z_mm, job.height_mm, tuple(paths))
 
@@ -299,10 +300,14 @@ def _volumetric_limit(paths: list[Toolpath], height_mm: float, s: SliceSettings)
 
 
 def _flag_retractions(
-    paths: list[Toolpath], outline: shapely.Geometry, s: SliceSettings
+    paths: list[Toolpath],
+    outline: shapely.Geometry,
+    s: SliceSettings,
+    support_area: shapely.Geometry = EMPTY,
 ) -> list[Toolpath]:
     """Retract before the first path (layer change), before travels longer than
-    retract_min_travel_mm, and before shorter travels that leave the part."""
+    retract_min_travel_mm, and before shorter travels that leave the part; never on travels
+    within the support areas (as PrusaSlicer)."""
     if not paths:
         return paths
     ends = np.array([p.points[-1] for p in paths[:-1]]).reshape(-1, 2)
@@ -312,6 +317,8 @@ def _flag_retractions(
     short = np.flatnonzero((length > EPS_MM) & (length <= s.retract_min_travel_mm))
     if len(short) and not outline.is_empty:
         retract[short + 1] = ~segments_inside(outline, ends[short], starts[short])
+    if not support_area.is_empty and len(ends):
+        retract[1:] &= ~segments_inside(support_area, ends, starts)
     via: list[np.ndarray | None] = [None] * len(paths)
     if s.combing and not outline.is_empty:
         comb = CombArea(outline, s.line_width_mm)

@@ -270,3 +270,17 @@ def test_z_gap_in_mm_with_any_layer_heights(models: dict[str, Path], adaptive: s
     top = prog.layers[_layers_with(prog, ANY_SUPPORT)[-1]].z_mm
     # The cap's underside is at z = 12: support stops 0.2 mm below it, within one layer.
     assert 12.0 - 0.2 - 0.2 - 1e-6 <= top <= 12.0 - 0.2 + 1e-6
+
+
+def test_no_retraction_on_travels_within_the_support(models: dict[str, Path]) -> None:
+    settings = SliceSettings.from_overrides(["support=auto"])
+    gcode = slice_models(
+        [models["t"]], printer=load_printer(), material=load_material(), settings=settings
+    ).gcode
+    layers = gcode.split(";LAYER_CHANGE")[1:]
+    prog = read(gcode)
+    for i in (5, 30):
+        # Layer change, the travels to the two columns under the cap's arms and to the stem
+        # (the sheath, base lines and interface of a column follow each other unretracted).
+        assert len(_segments(prog, ANY_SUPPORT)[i]) > 2
+        assert layers[i].count("\nG1 E-") <= 4
