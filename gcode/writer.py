@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from printers.profiles import PrinterProfile
-from slicer.arcs import Arc, fit_arcs
+from slicer.arcs import Arc, fit_arcs, straight_runs
 from slicer.settings import SliceSettings
 from slicer.toolpath import Feature, LayerPlan, Toolpath
 
@@ -134,13 +134,15 @@ class GcodeWriter:
         feed = self._feed(path.speed_mm_s)
         if feed:
             self.emit(f"G1{feed}")
-        done = 0
-        if self.s.arc_fitting:
-            for arc in fit_arcs(pts):
-                self._extrude_lines(pts[done : arc.start + 1], e_per_mm)
-                self._extrude_arc(pts[arc.end], arc, e_per_mm)
-                done = arc.end
-        self._extrude_lines(pts[done:], e_per_mm)
+        if not self.s.arc_fitting:
+            self._extrude_lines(pts, e_per_mm)
+            return
+        arcs = fit_arcs(pts)
+        runs = straight_runs(pts, arcs)
+        for run, arc in zip(runs, arcs, strict=False):
+            self._extrude_lines(run, e_per_mm)
+            self._extrude_arc(pts[arc.end], arc, e_per_mm)
+        self._extrude_lines(runs[-1], e_per_mm)
 
     def _extrude_arc(self, end: np.ndarray, arc: Arc, e_per_mm: float) -> None:
         i, j = arc.center_mm - (self.x, self.y)

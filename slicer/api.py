@@ -27,6 +27,7 @@ import shapely
 
 from printers.profiles import MaterialProfile, PrinterProfile
 from slicer.adaptive import adaptive_tops_mm
+from slicer.arcs import ARC_CONTOUR_TOLERANCE_MM
 from slicer.errors import MeshError, SettingsError
 from slicer.mesh import Mesh, load_mesh
 from slicer.planner import LayerJob, layer_walls, plan_layer
@@ -35,7 +36,7 @@ from slicer.raft import raft_area, raft_paths, raft_tops_mm
 from slicer.regions import IslandWalls
 from slicer.settings import SliceSettings, SupportMode
 from slicer.skirt import skirt_and_brim
-from slicer.slicing import EMPTY, slice_mesh
+from slicer.slicing import EMPTY, SIMPLIFY_TOLERANCE_MM, slice_mesh
 from slicer.support import SupportColumns, support_columns
 from slicer.toolpath import LayerPlan, Toolpath
 
@@ -143,6 +144,10 @@ class _LayerWork:
 
     def __init__(self, mesh: Mesh, s: SliceSettings, printer: PrinterProfile):
         self.s = s
+        # Arcs are fitted to finer contours (see slicer.arcs).
+        self.contour_tolerance_mm = (
+            ARC_CONTOUR_TOLERANCE_MM if s.arc_fitting else SIMPLIFY_TOLERANCE_MM
+        )
         if s.adaptive_layer_height:
             tops = adaptive_tops_mm(mesh, s)
         else:
@@ -188,7 +193,8 @@ class _LayerWork:
         faces = self.by_zmin[: np.searchsorted(self.sorted_zmin, planes[-1], side="right")]
         faces = np.sort(faces[self.face_zmax[faces] >= planes[0]])
         part = Mesh(self.mesh.name, self.mesh.vertices, self.mesh.faces[faces])
-        return dict(zip(range(lo, hi), slice_mesh(part, planes), strict=True))
+        sections = slice_mesh(part, planes, self.contour_tolerance_mm)
+        return dict(zip(range(lo, hi), sections, strict=True))
 
     def block(self, lo: int, hi: int) -> list[tuple[str, float, bool]]:
         """(G-code, filament mm, has cross-section) of layers lo..hi-1."""

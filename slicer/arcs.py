@@ -6,6 +6,11 @@ vectorized over its points.  A fit is valid when every point and every segment m
 within ARC_TOLERANCE_MM of a circle through the run's first and last points (its radius
 chosen near the three-point circle's to balance vertices against chords), all turns go the
 same way, and the radius is within [MIN_RADIUS_MM, MAX_RADIUS_MM].
+
+With arc fitting on, the slicer keeps finer contours (ARC_CONTOUR_TOLERANCE_MM instead of
+0.025 mm): a tessellated curve simplified by 0.025 mm bulges too far between its vertices for
+any arc within 0.01 mm.  The stretches between arcs are simplified here instead, by the
+slicer's usual contour tolerance, so they cost no more lines than without arc fitting.
 """
 
 from __future__ import annotations
@@ -13,15 +18,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
+from slicer.slicing import SIMPLIFY_TOLERANCE_MM
+
+# With arc fitting the slicer simplifies contours only this much (instead of 0.025 mm), so
+# tessellated curves keep the vertices an arc can be fitted to, mm.
+ARC_CONTOUR_TOLERANCE_MM = 0.005
 # Points and segment midpoints stay this close to the fitted arc, mm.
 ARC_TOLERANCE_MM = 0.009
 # Arcs cover at least this many segments.
 MIN_ARC_SEGMENTS = 3
-MIN_RADIUS_MM = 0.5
 # Radii tried per fit, within two tolerances of the three-point circle's.
 RADIUS_STEPS = 33
 _RADIUS_OFFSETS = np.linspace(-2.0, 2.0, RADIUS_STEPS) * ARC_TOLERANCE_MM
+# Firmware cuts arcs into chords this long (Marlin's MM_PER_ARC_SEGMENT, Klipper's
+# resolution; gcode.motion times them so), mm.
+FIRMWARE_ARC_SEGMENT_MM = 1.0
+# Those chords stray r - sqrt(r² - (chord/2)²) ~ chord² / 8r from the arc: from this radius
+# on no more than the contours without arc fitting stray (SIMPLIFY_TOLERANCE_MM), so the
+# printed path is no coarser than the polyline (smaller arcs would print as coarse polygons,
+# and slower: sharper turns at the chord joints), mm.
+MIN_RADIUS_MM = FIRMWARE_ARC_SEGMENT_MM**2 / (8.0 * SIMPLIFY_TOLERANCE_MM)
 MAX_RADIUS_MM = 500.0
 # An arc sweeps less than this, radians (G2/G3 with equal ends is a full circle).
 MAX_SWEEP_RAD = 1.9 * np.pi
@@ -64,6 +82,27 @@ def fit_arcs(points: np.ndarray) -> list[Arc]:
         out.append(best)
         i = best.end
     return out
+
+
+def straight_runs(points: np.ndarray, arcs: list[Arc]) -> list[np.ndarray]:
+    """The stretches of ``points`` ((n, 2) float64, mm) before, between and after ``arcs``
+    (len(arcs) + 1 of them, each (k, 2) with k >= 1), simplified within ARC_TOLERANCE_MM:
+    the fine contours arcs are fitted to need no more vertices where they run straight."""
+    bounds = [0, *(x for arc in arcs for x in (arc.start, arc.end)), len(points) - 1]
+    pieces = [points[lo : hi + 1] for lo, hi in zip(bounds[::2], bounds[1::2], strict=True)]
+    long = [k for k, piece in enumerate(pieces) if len(piece) > 2]
+    if not long:
+        return pieces
+    lines = shapely.linestrings(
+        np.vstack([pieces[k] for k in long]),
+        indices=np.repeat(np.arange(len(long)), [len(pieces[k]) for k in long]),
+    )
+    simple = shapely.simplify(lines, SIMPLIFY_TOLERANCE_MM, preserve_topology=False)
+    coords, owner = shapely.get_coordinates(simple, return_index=True)
+    cuts = np.searchsorted(owner, np.arange(1, len(long)))
+    for k, piece in zip(long, np.split(coords, cuts), strict=True):
+        pieces[k] = piece
+    return pieces
 
 
 def _possible_starts(points: np.ndarray) -> np.ndarray:

@@ -43,14 +43,17 @@ class Contours:
     layer: np.ndarray
 
 
-def slice_mesh(mesh: Mesh, plane_z_mm: np.ndarray) -> list[shapely.Geometry]:
-    """Cross-sections of ``mesh`` at ``plane_z_mm`` ((k,) float64, ascending, mm).
+def slice_mesh(
+    mesh: Mesh, plane_z_mm: np.ndarray, simplify_mm: float = SIMPLIFY_TOLERANCE_MM
+) -> list[shapely.Geometry]:
+    """Cross-sections of ``mesh`` at ``plane_z_mm`` ((k,) float64, ascending, mm), their
+    contours simplified by at most ``simplify_mm``.
 
     Returns one (Multi)Polygon per plane, possibly empty.
     """
     segments = _segments(mesh, plane_z_mm)
     contours = _chain(segments)
-    return _polygons(contours, len(plane_z_mm))
+    return _polygons(contours, len(plane_z_mm), simplify_mm)
 
 
 def _segments(mesh: Mesh, plane_z_mm: np.ndarray) -> dict[str, np.ndarray]:
@@ -223,7 +226,9 @@ def _join_chains(chains: list[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def _polygons(contours: Contours, n_layers: int) -> list[shapely.Geometry]:
+def _polygons(
+    contours: Contours, n_layers: int, simplify_mm: float = SIMPLIFY_TOLERANCE_MM
+) -> list[shapely.Geometry]:
     """Per-layer (Multi)Polygons from the contours, non-zero winding."""
     empty = EMPTY
     result: list[shapely.Geometry] = [empty] * n_layers
@@ -238,7 +243,7 @@ def _polygons(contours: Contours, n_layers: int) -> list[shapely.Geometry]:
     ids = np.repeat(np.arange(int(keep.sum())), lens[keep])
     rings = shapely.linearrings(contours.points[mask], indices=ids)
     polys = shapely.polygons(rings)
-    polys = shapely.simplify(polys, SIMPLIFY_TOLERANCE_MM, preserve_topology=False)
+    polys = shapely.simplify(polys, simplify_mm, preserve_topology=False)
     bad = ~shapely.is_valid(polys)
     if bad.any():  # self-touching contours: keep their polygonal parts only
         polys[bad] = shapely.buffer(shapely.make_valid(polys[bad]), 0)
