@@ -63,10 +63,10 @@ def run_slicer_module(model: Path, out: Path) -> dict[str, float]:
     return _run_ours("module", [str(ROOT / ".venv/bin/python"), "-m", "slicer"], model, out)
 
 
-def run_anchor(slicer: str, model: Path, out: Path) -> dict[str, float]:
+def run_anchor(slicer: str, model: Path, out: Path, anchors: Path = ANCHORS) -> dict[str, float]:
     env = dict(os.environ, SLICERS=slicer, TIMEIT="1", CURA_DEFS=CURA_DEFS)
     subprocess.run(
-        [str(ANCHORS / "run_anchor.sh"), str(model), str(out)],
+        [str(anchors / "run_anchor.sh"), str(model), str(out)],
         check=True,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -233,14 +233,7 @@ def _support_runners(anchors: Path, model: Path, tmp: Path) -> dict[str, Callabl
 
     def anchor(slicer: str) -> Callable[[], tuple[float, str, str]]:
         def run() -> tuple[float, str, str]:
-            env = dict(os.environ, SLICERS=slicer, TIMEIT="1", CURA_DEFS=CURA_DEFS)
-            subprocess.run(
-                [str(anchors / "run_anchor.sh"), str(model), str(tmp)],
-                check=True,
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-            timing = parse_time_v((tmp / f"{name}.{slicer}.time").read_text())
+            timing = run_anchor(slicer, model, tmp, anchors)
             gcode = (tmp / f"{name}.{slicer}.gcode").read_text()
             log = (tmp / f"{name}.{slicer}.log").read_text(errors="replace")
             return timing["wall_s"], gcode, log
