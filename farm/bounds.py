@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from farm.bound_lp import lp_bound
 from farm.model import Job, Printer, Problem
 from farm.shifts import OperatorCalendar, capacity_profile
 
@@ -112,26 +113,42 @@ def copy_ends(
     return sorted(ends)[: job.quantity]
 
 
-def lower_bound(problem: Problem, *, with_operators: bool | None = None) -> Bound:
+def task_ends(problem: Problem) -> dict[str, int]:
+    """Task id -> no plan ends it earlier (:func:`copy_ends`; copy c is the c-th to end)."""
+    calendar = OperatorCalendar(problem.shifts, problem.horizon_end_min)
+    shortest = _shortest_on(problem)
+    out: dict[str, int] = {}
+    for job in problem.jobs:
+        for copy, end in enumerate(copy_ends(problem, calendar, job, shortest)):
+            out[f"{job.id}#{copy}"] = end
+    return out
+
+
+def job_ends(problem: Problem, ends: dict[str, int]) -> dict[str, int]:
+    """Job id -> the latest of its copies' :func:`task_ends`: no plan completes it earlier."""
+    return {j.id: max(ends[f"{j.id}#{c}"] for c in range(j.quantity)) for j in problem.jobs}
+
+
+def lower_bound(
+    problem: Problem, *, with_operators: bool | None = None, with_lp: bool = True
+) -> Bound:
     """A valid lower bound on (weighted tardiness, makespan).
 
     ``with_operators`` adds the operator-capacity assignment bound (an n x n Hungarian
-    problem); by default only up to ``OPERATOR_BOUND_MAX_TASKS`` tasks.
+    problem); by default only up to ``OPERATOR_BOUND_MAX_TASKS`` tasks.  ``with_lp`` adds
+    the whole-farm LP relaxation of :mod:`farm.bound_lp`.
     """
     if with_operators is None:
         with_operators = len(problem.tasks) <= OPERATOR_BOUND_MAX_TASKS
-    calendar = OperatorCalendar(problem.shifts, problem.horizon_end_min)
-    shortest = _shortest_on(problem)
-    earliest: dict[str, int] = {}
-    weighted = 0
-    for job in problem.jobs:
-        ends = copy_ends(problem, calendar, job, shortest)
-        for copy, end in enumerate(ends):
-            earliest[f"{job.id}#{copy}"] = end
-        if job.due_min is not None:
-            weighted += job.weight * max(0, ends[-1] - job.due_min)
+    earliest = task_ends(problem)
+    done = job_ends(problem, earliest)
+    weighted = sum(
+        j.weight * max(0, done[j.id] - j.due_min) for j in problem.jobs if j.due_min is not None
+    )
     if with_operators:
         weighted = max(weighted, operator_bound(problem, earliest))
+    if with_lp:
+        weighted = max(weighted, lp_bound(problem, done))
     return Bound(weighted, max(earliest.values(), default=0))
 
 

@@ -1,0 +1,327 @@
+"""A linear-programming lower bound on the weighted tardiness: the whole farm at once.
+
+The bound of :mod:`farm.bounds` looks at one job at a time.  This one lets every job
+compete for printer time and operator time, job by job completion-time buckets.
+
+**Variables.**  For a job ``j`` with a due date, ``y_j(b)`` is "j is complete by b" for a
+few breakpoints ``b_0 < b_1 < ... < b_m = horizon`` where ``b_0 = max(due, e_j)`` and
+``e_j`` is the job's own earliest completion (:func:`farm.bounds.copy_ends`).  In a plan,
+``y`` is 0/1 and non-decreasing, ``y_j(b_m) = 1``; finishing in ``(b_{i-1}, b_i]`` costs at
+least ``weight·(b_{i-1} + 1 - due)`` and finishing by ``b_0`` at least
+``weight·max(0, e_j - due)``, so the objective below never exceeds the plan's weighted
+tardiness.  Any plan gives a feasible 0/1 point of the constraints below, hence the LP
+optimum (relaxing 0/1 to [0, 1]) is a lower bound.  A job finishing at or before its due
+date costs nothing, so no variable is needed before ``b_0``; at a row time ``t`` a job is
+represented by its variable at the last breakpoint ``<= t`` (a value that can only be
+smaller than "complete by t", which keeps every row valid).  Jobs without a due date
+cost nothing and are left out of every row (leaving work out keeps a row valid).
+
+**Printer time with night blocking** (one row per printer set ``S``, time ``t`` and cap
+``theta``).  Let ``J(S)`` be the jobs whose eligible printers all lie in ``S``.  On a
+printer ``p`` take the copies that end by ``t``; each occupies ``[turnaround start, end)``
+(length ``d + dur``), these intervals are disjoint, begin at or after ``p`` falls free and
+miss maintenance.  Split them into minutes with an operator on shift (at most
+``P_p(t)``, the presence minutes of ``[free_p, t)`` outside maintenance) and off-shift
+minutes.  An off-shift stretch ``G = [u, v)`` can only be covered by a print whose
+turnaround (inside a shift) started before ``u``; as the intervals are disjoint, at most
+one copy covers any of ``G``, and it covers a prefix of ``G`` that ends by ``t`` and before
+``p``'s first maintenance in ``G``: at most ``g_G(t)`` minutes, and at most ``dur`` (the
+print started at or before ``u``).  So ``cov_G <= min(g_G, theta) + max(0, cov_G - theta)``
+and, summed per copy (``sum max(0, x_i - theta) <= max(0, sum x_i - theta)``),
+
+    sum_copies (d + dur) <= P_p(t) + sum_G min(g_G(t), theta) + sum_copies max(0, dur - theta)
+
+that is ``sum_copies (d + min(dur, theta)) <= P_p(t) + sum_G min(g_G(t), theta)``.  With
+no cap this is plain printer time; with a cap of a few hours it says short prints cannot
+fill the nights.  ``d >= start + clear`` except for the first print on a printer whose bed
+starts clear (one ``clear`` of slack per such printer), and ``d + min(dur, theta)``
+grows with ``dur``, so each copy of ``j`` is charged with its shortest eligible duration.
+Summing over ``p in S`` gives the row for the copies of ``J(S)``.
+
+**Operators** (one row per ``t`` and length ``D``): a copy of a job whose every duration is
+``>= D`` and that ends by ``t`` had its turnaround (``>= start + clear`` minutes, one
+``clear`` of slack per printer whose bed starts clear) done by ``t - D``, while operators
+supply at most the sum of ``operators`` over the shift minutes before ``t - D``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+from farm.model import Job, Printer, Problem
+from farm.shifts import capacity_profile
+
+CAPS_MIN = (0, 30, 60, 120, 240, 480)  # theta per printer row; 0 stands for "no cap"
+OPERATOR_LEADS_MIN = (0, 120, 360)  # D per operator row
+ROW_STEP_MIN = 60  # printer rows every hour
+OPERATOR_STEP_MIN = 20  # operator rows every 20 min on shift
+DETAIL_MIN = 4 * 1440  # breakpoints follow the operator rows this long after the due date
+MAX_SETS = 64  # printer sets per row family (unions of eligible sets)
+LP_TOLERANCE = 1e-6  # relative slack taken off the LP optimum before rounding down
+
+
+@dataclass(frozen=True)
+class _JobVars:
+    """One job's breakpoints (minutes) and the index of its first LP variable."""
+
+    job: Job
+    earliest_min: int
+    shortest_min: int  # the shortest duration on an eligible printer
+    breaks_min: np.ndarray  # (m + 1,) int64, last = horizon
+    first_var: int
+
+
+def presence_gaps(problem: Problem) -> np.ndarray:
+    """Maximal off-shift stretches ``[u, v)`` inside the horizon: ``(n, 2) int64`` minutes."""
+    on = capacity_profile(problem.shifts, problem.horizon_end_min) > 0
+    edges = np.diff(np.concatenate(([1], on.astype(np.int8), [1])))
+    starts, ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
+    return np.stack([starts, ends], axis=1).astype(np.int64)
+
+
+def _blocked(problem: Problem, printer: Printer) -> np.ndarray:
+    """Per minute: True during ``printer``'s maintenance.  ``(horizon,) bool``."""
+    out = np.zeros(problem.horizon_end_min, dtype=bool)
+    for m in problem.maintenance_by_printer.get(printer.id, ()):
+        out[max(m.start_min, 0) : max(m.end_min, 0)] = True
+    return out
+
+
+def printer_capacity(
+    problem: Problem, printer: Printer, times: np.ndarray, gaps: np.ndarray
+) -> np.ndarray:
+    """``cap[k, c]``: right-hand side of ``printer``'s row at ``times[k]`` with cap
+    ``CAPS_MIN[c]`` (presence minutes, capped off-shift stretches, the clear slack)."""
+    horizon = problem.horizon_end_min
+    state = problem.initial_state(printer)
+    blocked = _blocked(problem, printer)
+    on = capacity_profile(problem.shifts, horizon) > 0
+    usable = on & ~blocked
+    usable[: min(state.free_from_min, horizon)] = False
+    presence = np.concatenate(([0], np.cumsum(usable, dtype=np.int64)))[times]
+    mine = gaps[gaps[:, 0] > state.free_from_min]
+    # a covered prefix of [u, v) stops at the first maintenance minute in it
+    next_block = np.flatnonzero(blocked)
+    stop = mine[:, 1].copy()
+    if next_block.size:
+        k = np.searchsorted(next_block, mine[:, 0])
+        has = k < next_block.size
+        stop[has] = np.minimum(stop[has], next_block[np.minimum(k, next_block.size - 1)][has])
+    cover = np.clip(np.minimum(stop[:, None], times[None, :]) - mine[:, 0:1], 0, None)
+    cap = np.empty((times.size, len(CAPS_MIN)), dtype=np.int64)
+    for c, theta in enumerate(CAPS_MIN):
+        capped = cover if theta == 0 else np.minimum(cover, theta)
+        cap[:, c] = presence + capped.sum(axis=0)
+    slack = problem.params.clear_min * (not state.bed_occupied)
+    return cap + slack
+
+
+def printer_sets(problem: Problem) -> list[tuple[int, ...]]:
+    """Printer index sets to write rows for: the eligible sets and their unions (up to
+    ``MAX_SETS``, smallest first), and all printers."""
+    index = {p.id: i for i, p in enumerate(problem.printers)}
+    base = {frozenset(index[p.id] for p in problem.eligible[j.id]) for j in problem.jobs}
+    family = set(base)
+    frontier = set(base)
+    while frontier and len(family) < MAX_SETS:
+        grown = {a | b for a in frontier for b in base} - family
+        frontier = set(sorted(grown, key=lambda s: (len(s), sorted(s)))[: MAX_SETS - len(family)])
+        family |= frontier
+    family.add(frozenset(range(len(problem.printers))))
+    return sorted((tuple(sorted(s)) for s in family if s), key=lambda s: (len(s), s))
+
+
+def operator_times(problem: Problem) -> np.ndarray:
+    """Operator row times: the start of every stretch of presence (the end of the stretch
+    without operators before it), every ``OPERATOR_STEP_MIN`` inside it, and its end."""
+    starts, ends = presence_windows(problem)
+    out = [np.arange(s, e, OPERATOR_STEP_MIN) for s, e in zip(starts, ends, strict=True)]
+    times = np.unique(np.concatenate([*out, ends])).astype(np.int64)
+    return times[(times > 0) & (times < problem.horizon_end_min)]
+
+
+def _breakpoints(first: int, horizon: int, lead: int, op_times: np.ndarray) -> np.ndarray:
+    """``first``, every operator row time + ``lead`` after it up to ``DETAIL_MIN`` later,
+    then daily, and the horizon."""
+    ends = op_times + lead
+    near = ends[(ends > first) & (ends < min(first + DETAIL_MIN, horizon))]
+    far = np.arange((first + DETAIL_MIN) // 1440 * 1440 + 1440, horizon, 1440)
+    return np.unique(np.concatenate(([first], near, far, [horizon]))).astype(np.int64)
+
+
+def _job_vars(
+    problem: Problem, earliest: Mapping[str, int], op_times: np.ndarray
+) -> tuple[list[_JobVars], float]:
+    """The jobs that get variables, and the cost of those that finish past the horizon."""
+    horizon = problem.horizon_end_min
+    out: list[_JobVars] = []
+    fixed, count = 0.0, 0
+    for job in problem.jobs:
+        if job.due_min is None or job.weight == 0:
+            continue
+        first = max(job.due_min, earliest[job.id])
+        if first >= horizon:
+            fixed += job.weight * max(0, earliest[job.id] - job.due_min)
+            continue
+        lead = min(job.durations_min[p.model] for p in problem.eligible[job.id])
+        breaks = _breakpoints(first, horizon, lead, op_times)
+        out.append(_JobVars(job, earliest[job.id], lead, breaks, count))
+        count += breaks.size - 1
+    return out, fixed
+
+
+def presence_windows(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of the maximal stretches with an operator on shift (minutes)."""
+    gaps = presence_gaps(problem)
+    starts = np.concatenate(([0], gaps[:, 1]))
+    ends = np.concatenate((gaps[:, 0], [problem.horizon_end_min]))
+    keep = starts < ends
+    return starts[keep].astype(np.int64), ends[keep].astype(np.int64)
+
+
+def possible_ends(
+    after: np.ndarray, durations: set[int], windows: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """The first print end ``>= after`` (element-wise) for a print of one of ``durations``:
+    a print starts when its turnaround ends, so inside a stretch of presence."""
+    starts, ends = windows
+    best = np.full(after.shape, np.iinfo(np.int64).max // 2, dtype=np.int64)
+    for d in sorted(durations):
+        k = np.searchsorted(ends + d, after, side="left")
+        ok = k < ends.size
+        first = np.maximum(after, starts[np.minimum(k, ends.size - 1)] + d)
+        best = np.where(ok, np.minimum(best, first), best)
+    return best
+
+
+def _objective(problem: Problem, jobs: list[_JobVars], n_vars: int) -> tuple[np.ndarray, float]:
+    """Cost coefficients of the ``y`` variables and the constant (see the docstring)."""
+    windows = presence_windows(problem)
+    cost = np.zeros(n_vars)
+    constant = 0.0
+    for jv in jobs:
+        w, due, b = jv.job.weight, jv.job.due_min, jv.breaks_min
+        durations = {jv.job.durations_min[p.model] for p in problem.eligible[jv.job.id]}
+        # no print can end inside a bucket past this: any cost up to its end is valid there
+        late = np.minimum(possible_ends(b[:-1] + 1, durations, windows), b[1:])
+        gamma = np.concatenate(([w * max(0, jv.earliest_min - due)], w * (late - due)))
+        cost[jv.first_var : jv.first_var + b.size - 1] = gamma[:-1] - gamma[1:]
+        constant += gamma[-1]
+    return cost, constant
+
+
+def _references(jobs: list[_JobVars], times: np.ndarray) -> np.ndarray:
+    """``ref[j, k]``: job j's variable at its last breakpoint ``<= times[k]``, -1 if none."""
+    ref = np.full((len(jobs), times.size), -1, dtype=np.int64)
+    for row, jv in enumerate(jobs):
+        k = np.searchsorted(jv.breaks_min[:-1], times, side="right") - 1
+        ref[row] = np.where(k >= 0, jv.first_var + k, -1)
+    return ref
+
+
+class _Rows:
+    """``A y <= b`` collected row by row; rows no 0/1 point can violate are skipped."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.data: list[np.ndarray] = []
+        self.rhs: list[float] = []
+
+    def add_family(self, ref: np.ndarray, coef: np.ndarray, rhs: np.ndarray) -> None:
+        """Rows ``sum_j coef[j] * y[ref[j, k]] <= rhs[k]`` for each column k of ``ref``."""
+        present = ref >= 0
+        most = (coef[:, None] * present).sum(axis=0)
+        for k in np.flatnonzero(most > rhs):
+            cols = ref[present[:, k], k]
+            self.rows.append(np.full(cols.size, len(self.rhs)))
+            self.cols.append(cols)
+            self.data.append(coef[present[:, k]].astype(float))
+            self.rhs.append(float(rhs[k]))
+
+    def add_chains(self, jobs: list[_JobVars]) -> None:
+        """``y_i - y_{i+1} <= 0`` for every job."""
+        left = np.concatenate(
+            [np.arange(jv.first_var, jv.first_var + jv.breaks_min.size - 2) for jv in jobs]
+        ).astype(np.int64)
+        first = len(self.rhs)
+        index = np.arange(first, first + left.size)
+        self.rows += [index, index]
+        self.cols += [left, left + 1]
+        self.data += [np.ones(left.size), -np.ones(left.size)]
+        self.rhs += [0.0] * left.size
+
+    def matrix(self, n_vars: int) -> tuple[coo_matrix, np.ndarray]:
+        if not self.rhs:
+            return coo_matrix((0, n_vars)), np.zeros(0)
+        a = coo_matrix(
+            (np.concatenate(self.data), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(len(self.rhs), n_vars),
+        )
+        return a, np.array(self.rhs)
+
+
+def _shortest_durations(jobs: list[_JobVars]) -> np.ndarray:
+    return np.array([jv.shortest_min for jv in jobs])
+
+
+def _printer_rows(
+    problem: Problem, jobs: list[_JobVars], ref: np.ndarray, times: np.ndarray, rows: _Rows
+) -> None:
+    params = problem.params
+    gaps = presence_gaps(problem)
+    caps = np.stack([printer_capacity(problem, p, times, gaps) for p in problem.printers])
+    index = {p.id: i for i, p in enumerate(problem.printers)}
+    eligible = [{index[p.id] for p in problem.eligible[jv.job.id]} for jv in jobs]
+    quantity = np.array([jv.job.quantity for jv in jobs])
+    shortest = _shortest_durations(jobs)
+    for members in printer_sets(problem):
+        inside = set(members)
+        mine = np.array([e <= inside for e in eligible], dtype=bool)
+        if not mine.any():
+            continue
+        cap = caps[list(members)].sum(axis=0)
+        for c, theta in enumerate(CAPS_MIN):
+            held = shortest if theta == 0 else np.minimum(shortest, theta)
+            coef = quantity * (params.start_min + params.clear_min + held)
+            rows.add_family(ref[mine], coef[mine], cap[:, c])
+
+
+def _operator_rows(problem: Problem, jobs: list[_JobVars], times: np.ndarray, rows: _Rows) -> None:
+    params = problem.params
+    profile = capacity_profile(problem.shifts, problem.horizon_end_min)
+    supply = np.concatenate(([0], np.cumsum(profile, dtype=np.int64)))
+    clean = sum(not problem.initial_state(p).bed_occupied for p in problem.printers)
+    quantity = np.array([jv.job.quantity for jv in jobs])
+    coef = quantity * (params.start_min + params.clear_min)
+    ref = np.stack([_references([jv], times + jv.shortest_min)[0] for jv in jobs])
+    rows.add_family(ref, coef, supply[times] + params.clear_min * clean)
+
+
+def lp_bound(problem: Problem, earliest: Mapping[str, int]) -> int:
+    """A valid lower bound on the weighted tardiness (weight·min) from the LP relaxation
+    described in the module docstring; ``earliest``: job id -> a lower bound on its
+    completion (:func:`farm.bounds.copy_ends`)."""
+    op_times = operator_times(problem)
+    jobs, fixed = _job_vars(problem, earliest, op_times)
+    if not jobs:
+        return math.floor(fixed)
+    n_vars = jobs[-1].first_var + jobs[-1].breaks_min.size - 1
+    times = np.arange(ROW_STEP_MIN, problem.horizon_end_min, ROW_STEP_MIN, dtype=np.int64)
+    rows = _Rows()
+    _printer_rows(problem, jobs, _references(jobs, times), times, rows)
+    _operator_rows(problem, jobs, op_times, rows)
+    rows.add_chains(jobs)
+    a, b = rows.matrix(n_vars)
+    cost, constant = _objective(problem, jobs, n_vars)
+    result = linprog(cost, A_ub=a.tocsr(), b_ub=b, bounds=(0, 1), method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"lower bound LP failed: {result.message}")
+    value = result.fun + constant + fixed
+    return max(0, math.floor(value - LP_TOLERANCE * max(1.0, abs(value))))

@@ -1,0 +1,96 @@
+"""Lower bounds on the schedule: never above the optimum, strictly tighter where built to be."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from farm.bound_lp import lp_bound
+from farm.bounds import job_ends, lower_bound, task_ends
+from farm.fifo import fifo_plan
+from farm.greedy import greedy_plan
+from farm.instance_io import load_problem
+from farm.model import Problem
+from tests.farm.sched_util import DATA, instance, job, printer
+from tests.farm.test_sched_cpsat import brute_force
+
+
+def chain_only(problem: Problem) -> int:
+    return lower_bound(problem, with_operators=False, with_lp=False).weighted_tardiness_min
+
+
+def crowded_tiny(rng: random.Random) -> Problem:
+    """One or two printers, one operator in short shifts, due dates that do not all fit."""
+    printers = [printer("P1", bed_clear=rng.random() < 0.5)]
+    if rng.random() < 0.5:
+        printers.append(printer("P2", model="m2", available_from=rng.choice([0, 40])))
+    jobs = []
+    for i in range(rng.randint(3, 5)):
+        minutes = rng.randint(15, 160)
+        jobs.append(job(
+            f"J{i}", minutes, due=rng.choice([60, 120, 200, 400]), weight=rng.choice([1, 2, 5]),
+            release=rng.choice([0, 0, 30]), color=rng.choice(["black", "black", "white"]),
+            durations={"m1": minutes, "m2": minutes + rng.randint(-10, 30)},
+        ))  # fmt: skip
+    shifts = [
+        {"start": 0, "end": rng.choice([60, 90, 150]), "operators": 1},
+        {"start": 300, "end": 360, "operators": 1},
+        {"start": 600, "end": 2000, "operators": rng.choice([1, 2])},
+    ]
+    return load_problem(instance(printers, jobs, shifts=shifts))
+
+
+def test_bound_is_below_the_optimum_and_often_tighter_than_the_copies_alone():
+    gains = []
+    for seed in range(14):
+        problem = crowded_tiny(random.Random(seed))
+        best = brute_force(problem)
+        bound = lower_bound(problem, with_operators=True)
+        assert bound.weighted_tardiness_min <= best.weighted_tardiness_min, seed
+        assert bound.makespan_min <= best.makespan_min, seed
+        lp = lp_bound(problem, job_ends(problem, task_ends(problem)))
+        assert lp <= best.weighted_tardiness_min, seed
+        gains.append(lp - chain_only(problem))
+    assert min(gains) >= -1  # the LP never loses more than its rounding slack
+    assert sum(g > 0 for g in gains) >= 3, gains
+
+
+def test_two_jobs_cannot_both_use_one_printer_before_their_due_date():
+    # each alone ends at 5 + 80 = 85 <= 100; together the second ends at 175 at best
+    raw = instance([printer("P1")], [job("A", 80, due=100), job("B", 80, due=100)])
+    problem = load_problem(raw)
+    assert chain_only(problem) == 0
+    bound = lower_bound(problem).weighted_tardiness_min
+    assert 0 < bound <= brute_force(problem).weighted_tardiness_min == 75
+
+
+def test_one_operator_cannot_start_ten_printers_at_once():
+    # 10 printers, 10 jobs of 30 min due at 40: one operator does a 5 min start each
+    printers = [printer(f"P{i}") for i in range(10)]
+    jobs = [job(f"J{i}", 30, due=40) for i in range(10)]
+    problem = load_problem(instance(printers, jobs))
+    assert chain_only(problem) == 0
+    # the k-th start ends at 5k at best, its print at 5k + 30: late by 0, 0, 5, ..., 40
+    assert lower_bound(problem, with_operators=False).weighted_tardiness_min > 0
+    assert lower_bound(problem, with_operators=True).weighted_tardiness_min == 180
+
+
+def test_short_prints_cannot_fill_the_night():
+    # operator on [0, 60) and from 600; twelve 20 min prints on two printers, due at 400:
+    # each printer's last print before the night may run past 60, the others must wait
+    shifts = [{"start": 0, "end": 60, "operators": 2}, {"start": 600, "end": 2000, "operators": 2}]
+    printers = [printer("P1"), printer("P2")]
+    jobs = [job(f"J{i}", 20, due=400) for i in range(12)]
+    problem = load_problem(instance(printers, jobs, shifts=shifts))
+    assert chain_only(problem) == 0
+    assert lower_bound(problem, with_operators=False).weighted_tardiness_min > 1000
+
+
+@pytest.mark.parametrize("name", ["S-101.json", "S-7.json", "M-5.json"])
+def test_bound_is_below_every_plan_on_generated_instances(name):
+    problem = load_problem(DATA / name)
+    bound = lower_bound(problem, with_operators=True)
+    for plan in (fifo_plan(problem), greedy_plan(problem)):
+        assert bound.weighted_tardiness_min <= plan.weighted_tardiness_min
+        assert bound.makespan_min <= plan.makespan_min
