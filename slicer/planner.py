@@ -317,8 +317,10 @@ def _flag_retractions(
     short = np.flatnonzero((length > EPS_MM) & (length <= s.retract_min_travel_mm))
     if len(short) and not outline.is_empty:
         retract[short + 1] = ~segments_inside(outline, ends[short], starts[short])
-    if not support_area.is_empty and len(ends):
-        retract[1:] &= ~segments_inside(support_area, ends, starts)
+    over_support = np.flatnonzero(retract[1:]) if not support_area.is_empty else []
+    if len(over_support):
+        inside = segments_inside(support_area, ends[over_support], starts[over_support])
+        retract[over_support[inside] + 1] = False
     via: list[np.ndarray | None] = [None] * len(paths)
     if s.combing and not outline.is_empty:
         comb = CombArea(outline, s.line_width_mm)
