@@ -195,8 +195,9 @@ def test_z_gap_below_the_contact(models: dict[str, Path]) -> None:
         assert top.z_mm == pytest.approx(8.0 - gap)
 
 
-def test_sphere_supported_only_below_the_angle(models: dict[str, Path]) -> None:
-    prog = _slice(models["sphere"], "support=auto")
+@pytest.mark.parametrize("offset_mm", [0.0, OFFSET])
+def test_sphere_supported_only_below_the_angle(models: dict[str, Path], offset_mm: float) -> None:
+    prog = _slice(models["sphere"], "support=auto", f"support_offset_mm={offset_mm}")
     support = _points(prog, ANY_SUPPORT)
     layers = _layers_with(prog, ANY_SUPPORT)
     assert layers[0] == 0
@@ -205,7 +206,7 @@ def test_sphere_supported_only_below_the_angle(models: dict[str, Path]) -> None:
     assert prog.layers[layers[-1]].z_mm <= r_mm * (1 - math.sin(math.radians(50))) + 0.4
     centre = _points(prog, PART)[40].mean(axis=0)
     r = np.hypot(*(np.vstack([support[i] for i in layers]) - centre).T)
-    assert r.max() <= r_mm * math.cos(math.radians(50)) + OFFSET + W / 2
+    assert r.max() <= r_mm * math.cos(math.radians(50)) + offset_mm + W / 2
     # ... and it reaches out that far (the whole steep cap is supported).
     assert r.max() >= r_mm * math.cos(math.radians(50)) - W
 
