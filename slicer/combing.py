@@ -5,8 +5,10 @@ A travel that already lies inside the layer's cross-section goes straight.  Othe
 routed through the *comb area* (the cross-section shrunk by one line width, so the nozzle
 stays off the outer walls): onto the comb area, along the boundary ring it would cross (the
 shorter way round) until it is past it, and so on, then the route is pulled tight (each
-waypoint joined to the furthest later one it can reach inside the part).  A travel that cannot
-be routed this way (it leaves the part's island) keeps its straight line and its retraction.
+waypoint joined to the furthest later one it can reach inside the part).  A travel to another
+island goes through its own island to the point closest to the other one, across the gap and
+on through the other island: unretracted if the gap is no wider than retract_min_travel_mm.
+A travel that cannot be routed either way keeps its straight line and its retraction.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from slicer.regions import offset
 RING_SIMPLIFY_MM = 0.1
 # A travel is routed past at most this many boundary rings.
 MAX_RINGS = 6
+# Travels between islands are combed if no longer than this many times the straight line,
+# plus MAX_DETOUR_MM.
+MAX_DETOUR_FACTOR = 2.0
+MAX_DETOUR_MM = 5.0
 # Crossings closer than this to a route's ends are where it starts or stops, mm.
 EPS_MM = 1e-6
 
@@ -38,19 +44,23 @@ class CombArea:
         self.parts = shapely.get_parts(self.area)
         shapely.prepare(self.outline)
 
-    def route(self, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    def route(self, a: np.ndarray, b: np.ndarray, max_air_mm: float = 0.0) -> np.ndarray | None:
         """Waypoints ((k, 2) float64, mm, k >= 0, without a and b) of a travel from a to b
-        inside the part, or None when there is none."""
+        that needs no retraction: inside the part, or from island to island across at most
+        ``max_air_mm`` of air (the islands' closest points); None when there is none."""
         if segments_inside(self.outline, a[None], b[None])[0]:
             return np.empty((0, 2))
         if len(self.parts) == 0:
             return None
-        dist_a = shapely.distance(self.parts, shapely.Point(a))
-        k = int(np.argmin(dist_a))
+        p = shapely.points([a, b])
+        ka, kb = (int(np.argmin(shapely.distance(self.parts, q))) for q in p)
+        if ka == kb:
+            return self._within(ka, a, b)
+        return self._across(ka, kb, a, b, max_air_mm)
+
+    def _within(self, k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+        """Waypoints from a to b through comb-area piece k (both ends next to it)."""
         part = self.parts[k]
-        # Both ends must be next to the same comb-area piece (the same island).
-        if int(np.argmin(shapely.distance(self.parts, shapely.Point(b)))) != k:
-            return None
         start = _nearest_point(part, a)
         end = _nearest_point(part, b)
         middle = _walk(part, start, end)
@@ -58,6 +68,33 @@ class CombArea:
             return None
         points = np.vstack([a, start, middle, end, b])
         return _pull_tight(self.outline, points)
+
+    def _across(
+        self, ka: int, kb: int, a: np.ndarray, b: np.ndarray, max_air_mm: float
+    ) -> np.ndarray | None:
+        """Waypoints from a (by piece ka) to b (by piece kb): through ka to a point facing
+        kb, across the gap, through kb; None if more than ``max_air_mm`` of the gap lies
+        outside the outline or the detour is too long.  The gap is crossed where the pieces
+        come closest, or from ka's point nearest to b, whichever makes the shorter travel."""
+        part_a, part_b = self.parts[ka], self.parts[kb]
+        near_b = _nearest_point(part_a, b)
+        gaps = [
+            shapely.get_coordinates(shapely.shortest_line(part_a, part_b)),
+            np.array([near_b, _nearest_point(part_b, near_b)]),
+        ]
+        best, best_mm = None, MAX_DETOUR_FACTOR * float(np.hypot(*(b - a))) + MAX_DETOUR_MM
+        for exit_, entry in gaps:
+            gap = shapely.LineString([exit_, entry])
+            if gap.length - shapely.intersection(gap, self.outline).length > max_air_mm:
+                continue
+            first, second = self._within(ka, a, exit_), self._within(kb, entry, b)
+            if first is None or second is None:
+                continue
+            points = np.vstack([a, first, exit_, entry, second, b])
+            length = float(np.hypot(*np.diff(points, axis=0).T).sum())
+            if length <= best_mm:
+                best, best_mm = points[1:-1], length
+        return best
 
 
 def _nearest_point(part: shapely.Geometry, xy: np.ndarray) -> np.ndarray:

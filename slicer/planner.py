@@ -325,7 +325,7 @@ def _flag_retractions(
     if s.combing and not outline.is_empty:
         comb = CombArea(outline, s.line_width_mm)
         for k in np.flatnonzero(retract[1:]):
-            route = comb.route(ends[k], starts[k])
+            route = comb.route(ends[k], starts[k], s.retract_min_travel_mm)
             if route is not None:
                 retract[k + 1] = False
                 via[k + 1] = route if len(route) else None

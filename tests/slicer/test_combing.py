@@ -103,3 +103,42 @@ def test_combing_lowers_retractions_and_stays_over_the_part(
 
 def test_combing_off_by_default_and_same_bytes_when_off(models: dict[str, Path]) -> None:
     assert _slice(models["ring"]) == _slice(models["ring"], "combing=false")
+
+
+def _air_mm(part: shapely.Geometry, travel: np.ndarray) -> float:
+    """Length of the travel segment (x0, y0, x1, y1) outside ``part``, mm."""
+    segment = shapely.LineString(travel.reshape(2, 2))
+    return segment.length - shapely.intersection(segment, part).length
+
+
+@pytest.mark.parametrize(("gap_mm", "crossings_retract"), [(1.0, False), (6.0, True)])
+def test_travels_between_islands_cross_short_gaps_unretracted(
+    tmp_path: Path, gap_mm: float, crossings_retract: bool
+) -> None:
+    """Two blocks side by side: travels from one to the other go through the blocks and
+    over the gap between them, retracted only if the gap is wider than
+    retract_min_travel_mm (2 mm)."""
+    import trimesh
+
+    blocks = shapely.MultiPolygon(
+        [shapely.box(0, 0, 10, 10), shapely.box(10 + gap_mm, 0, 20 + gap_mm, 10)]
+    )
+    path = tmp_path / "blocks.stl"
+    trimesh.util.concatenate(
+        [trimesh.creation.extrude_polygon(b, 2.0) for b in blocks.geoms]
+    ).export(path)
+    retractions, layers = _moves(_slice(path, "combing=true"))
+    sections = _sections(path, [z for z, _ in layers])
+    crossings = 0
+    for part, (_, travels) in zip(sections, layers, strict=True):
+        part = shapely.buffer(part, 0.02)
+        for travel in travels:
+            air = _air_mm(part, travel)
+            assert air <= 2.0, travel
+            crossings += air > 0
+    if crossings_retract:
+        assert crossings == 0
+        assert retractions > 2 * len(layers)
+    else:
+        assert crossings >= len(layers)  # each layer goes from one block to the other
+        assert retractions <= len(layers) + 2  # layer changes, skirt to part, the end
