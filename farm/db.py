@@ -153,6 +153,7 @@ class PrintRow(Base):
     printer_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     finished: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -190,8 +191,17 @@ def _v1_initial(connection) -> None:
     Base.metadata.create_all(connection)
 
 
+def _v2_print_failures(connection) -> None:
+    """``prints.failures``: attempts that ended in a failure (not a cancel), for the
+    ``slicefarm_prints_total`` counter; a database made by step 1 of this version has it."""
+    if "failures" not in {c["name"] for c in inspect(connection).get_columns("prints")}:
+        connection.execute(
+            text("ALTER TABLE prints ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+        )
+
+
 # Append new steps; never edit or reorder a released one.
-MIGRATIONS: tuple[Callable, ...] = (_v1_initial,)
+MIGRATIONS: tuple[Callable, ...] = (_v1_initial, _v2_print_failures)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

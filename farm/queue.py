@@ -12,7 +12,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from farm.db import (
@@ -270,9 +270,12 @@ class JobQueue:
             _settle(row.job)
             return _load(session, row.job.id)
 
-    def print_ended(self, print_id: str, ok: bool, error: str | None = None) -> JobRow:
+    def print_ended(
+        self, print_id: str, ok: bool, error: str | None = None, cancelled: bool = False
+    ) -> JobRow:
         """A print finished (ok) or failed; a failure goes back to the queue until
-        ``max_attempts`` is spent."""
+        ``max_attempts`` is spent.  A ``cancelled`` one (stopped by a person) goes back
+        too but is not counted as a failure."""
         with self.db.session() as session:
             row = self._print(session, print_id)
             if row.state != PrintState.PRINTING:
@@ -283,6 +286,8 @@ class JobQueue:
                 row.progress = 1.0
             else:
                 row.error = error
+                if not cancelled:
+                    row.failures += 1
                 row.job.error = f"{print_id} attempt {row.attempts} failed: {error}"
                 again = row.attempts < self.max_attempts
                 row.state = PrintState.WAITING if again else PrintState.FAILED
@@ -316,6 +321,13 @@ class JobQueue:
             row = session.get(PrintRow, print_id)
             if row is not None and row.state == PrintState.PRINTING:
                 row.progress = progress
+
+    def prints_ended(self) -> dict[str, int]:
+        """Prints done and failed attempts, over the farm's whole history."""
+        with self.db.session() as session:
+            done = select(func.count(PrintRow.id)).where(PrintRow.state == PrintState.DONE)
+            failed = select(func.coalesce(func.sum(PrintRow.failures), 0))
+            return {"done": session.scalar(done) or 0, "failed": session.scalar(failed) or 0}
 
     def queue_length(self) -> int:
         with self.db.session() as session:

@@ -69,7 +69,6 @@ class FarmService:
             self._planned,
             self.runner.nothing_for,
         )
-        self.prints_total = {"done": 0, "failed": 0}
         self._pool: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -291,6 +290,10 @@ class FarmService:
         for p in self.printers.values():
             counts[p.state().value] += 1
         return counts
+
+    def prints_total(self) -> dict[str, int]:
+        """Prints done and failed attempts since the farm's database began."""
+        return self.queue.prints_ended()
 
     def utilisation(self) -> float:
         printing = sum(p.state() is FarmPrinterState.PRINTING for p in self.printers.values())

@@ -227,9 +227,8 @@ class PrintRunner:
         current, printer.current = printer.current, None
         if current is None:
             return
-        job = self.svc.queue.print_ended(current.print_id, ok, error)
-        if kind is not EventKind.JOB_CANCELLED:
-            self.svc.prints_total["done" if ok else "failed"] += 1
+        cancelled = kind is EventKind.JOB_CANCELLED
+        job = self.svc.queue.print_ended(current.print_id, ok, error, cancelled)
         self.svc.publish_job(job)
         if not printer.config.self_clearing:
             printer.bed_clear = False

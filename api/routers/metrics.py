@@ -26,7 +26,7 @@ class FarmCollector:
             "slicefarm_queue_length", "prints waiting for a printer", value=svc.queue.queue_length()
         )
         prints = CounterMetricFamily("slicefarm_prints", "prints ended", labels=["result"])
-        for result, count in svc.prints_total.items():
+        for result, count in svc.prints_total().items():
             prints.add_metric([result], count)
         yield prints
         yield GaugeMetricFamily(

@@ -74,10 +74,11 @@ def client(service: FarmService, api_key: str) -> Iterator[TestClient]:
 
 
 @contextmanager
-def client_for(folder: Path, farm_toml: str) -> Iterator[TestClient]:
-    """A client of a fresh farm configured by ``farm_toml`` (with a key)."""
+def client_for(folder: Path, farm_toml: str, key_name: str = "test") -> Iterator[TestClient]:
+    """A client of the farm configured by ``farm_toml`` with its data in ``folder`` (fresh,
+    or kept from an earlier client: then give another ``key_name``)."""
     (folder / "farm.toml").write_text(farm_toml, encoding="utf-8")
     service = FarmService(load_config(folder / "farm.toml"), folder / "data")
-    key = create_key(service.db, "test")
+    key = create_key(service.db, key_name)
     with TestClient(create_app(service), headers={"X-Api-Key": key}) as test_client:
         yield test_client

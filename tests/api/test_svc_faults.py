@@ -62,3 +62,16 @@ def test_failed_print_is_requeued_and_the_printer_waits_for_an_operator(faulty: 
     retried = client.post("/api/jobs/J0001/retry")
     assert retried.status_code == 200 and retried.json()["state"] == "queued"
     assert client.post("/api/jobs/J0001/retry").status_code == 409
+
+
+def test_print_counts_survive_a_restart(tmp_path: Path):
+    with client_for(tmp_path, FAULTY) as client:
+        cube = sample_path("models", "xyz_cube_20mm.stl").read_bytes()
+        assert client.post("/api/jobs", files={"file": ("cube.stl", cube)}).status_code == 201
+        wait_for(client, "/api/jobs/J0001", lambda j: "attempt 1 failed" in (j["error"] or ""))
+        metrics = client.get("/metrics").text
+        assert 'slicefarm_prints_total{result="failed"} 1.0' in metrics
+    with client_for(tmp_path, FAULTY, key_name="after restart") as client:
+        metrics = client.get("/metrics").text
+        assert 'slicefarm_prints_total{result="failed"} 1.0' in metrics
+        assert 'slicefarm_prints_total{result="done"} 0.0' in metrics

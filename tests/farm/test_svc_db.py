@@ -30,6 +30,28 @@ def test_migrations_are_recorded_and_reopening_keeps_the_queue(tmp_path: Path):
     assert mode == "wal"
 
 
+def test_print_counts_come_from_the_database_and_survive_an_upgrade(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'farm.db'}"
+    queue = JobQueue(Database(url), max_attempts=3)
+    job = queue.create(NewJob(name="a.stl", source="stl", file_sha="0" * 64, copies=3))
+    ids = [p.id for p in job.prints]
+    for print_id, ok, cancelled in [(ids[0], True, False), (ids[1], False, False),
+                                    (ids[1], False, True), (ids[1], True, False)]:  # fmt: skip
+        queue.print_started(print_id, "P1")
+        queue.print_ended(print_id, ok, None if ok else "oops", cancelled)
+    assert queue.prints_ended() == {"done": 2, "failed": 1}  # a cancel is no failure
+    queue.db.close()
+
+    old = Database(url)  # as a database of schema 1 was: no failures column
+    with old.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE prints DROP COLUMN failures"))
+        connection.execute(text("UPDATE schema_version SET version = 1"))
+    old.close()
+    upgraded = JobQueue(Database(url))
+    assert schema_version(upgraded.db.engine) == SCHEMA_VERSION == 2
+    assert upgraded.prints_ended() == {"done": 2, "failed": 0}
+
+
 def test_a_newer_schema_is_refused(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'farm.db'}"
     db = Database(url)
