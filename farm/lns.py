@@ -32,8 +32,6 @@ DAY_MIN = 1440
 SLACK_AFTER_MIN = DAY_MIN  # a freed task starts at most this long after the window
 SLACK_BEFORE_MIN = DAY_MIN  # ... and at most this long before it
 MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
-SUB_WALL_MAX_S = 1.0  # a sub-solve never takes longer than this (wall clock): a round waits
-# for its slowest sub-solve (M-01 in 10 s on a loaded machine: 12 moves instead of 6)
 
 
 @dataclass
@@ -47,6 +45,10 @@ class LnsConfig:
     target_free_tasks: int = 30
     printers_per_move: int = 4
     sub_deterministic_limit: float = 0.1
+    # a sub-solve never takes longer than this (wall clock): a round waits for its slowest
+    # sub-solve (M-01 in 10 s on a loaded machine: 12 moves instead of 6); where it strikes
+    # before the deterministic limit, the search is no longer deterministic
+    sub_wall_max_s: float = 1.0
 
 
 @dataclass
@@ -321,7 +323,7 @@ def improve(
                 log.info("lns: wall-clock limit reached after %d moves", lns.iterations)
                 break
             limit = min(config.sub_deterministic_limit, budget - used)
-            sub_wall_s = min(wall_left, SUB_WALL_MAX_S)
+            sub_wall_s = min(wall_left, config.sub_wall_max_s)
             used += lns.round(pool, limit, sub_wall_s) + MODEL_CHARGE * config.workers
     log.info(
         "lns: %d moves, %d improvements, objective %s -> %s",

@@ -25,7 +25,10 @@ def test_solve_is_valid_and_no_worse_than_greedy():
 def test_lns_is_deterministic_for_a_seed_and_budget():
     problem = load_problem(DATA / "S-7.json")
     start = greedy_plan(problem, quick=True)
-    config = LnsConfig(time_limit_s=60, deterministic_budget=0.15, workers=2, seed=4)
+    # no wall-clock cap on the sub-solves: on a busy machine it would strike first
+    config = LnsConfig(
+        time_limit_s=60, deterministic_budget=0.15, workers=2, seed=4, sub_wall_max_s=60
+    )
     first = assert_valid(problem, improve(problem, start, config))
     second = improve(problem, start, config)
     assert first.assignments == second.assignments
