@@ -115,25 +115,40 @@ def seam_index(ring: np.ndarray, mode: SeamPosition, current_xy: np.ndarray, sal
         # Deterministic: seeded by the layer and the ring's size (same input, same bytes).
         seed = (salt * 1_000_003 + len(ring)) % (2**32)
         return int(np.random.default_rng(seed).integers(len(ring)))
-    # Rear: the vertex furthest back (max y), leftmost among ties.
+    # Rear: the vertex furthest back (max y), leftmost among ties, or the rearmost concave
+    # corner at most REAR_CONCAVE_MM from it (where the seam hides).
     score = ring[:, 1] - 1e-3 * ring[:, 0]
-    if mode is SeamPosition.ALIGNED and len(ring) >= 3:
+    if len(ring) < 3:
+        return int(np.argmax(score))
+    sharp, concave = _corners(ring)
+    if mode is SeamPosition.ALIGNED:
         # Aligned: the sharpest corner (the same one on every layer of a prismatic part),
-        # a concave one (a right turn: it hides the seam) before any convex one, rear first
-        # among equally sharp ones.
-        d_in = ring - np.roll(ring, 1, axis=0)
-        d_out = np.roll(ring, -1, axis=0) - ring
-        cos_turn = (d_in * d_out).sum(axis=1) / np.maximum(
-            np.hypot(*d_in.T) * np.hypot(*d_out.T), 1e-12
-        )
-        sharp = np.round(1.0 - cos_turn, 2)
-        concave = (d_in[:, 0] * d_out[:, 1] - d_in[:, 1] * d_out[:, 0] < 0) & (
-            sharp >= CONCAVE_MIN_SHARPNESS
-        )
+        # a concave one before any convex one, rear first among equally sharp ones.
         score = (sharp + 2.0 * concave) * 1e6 + score
+    else:
+        rear = ring[int(np.argmax(score))]
+        hidden = concave & (np.hypot(*(ring - rear).T) <= REAR_CONCAVE_MM)
+        if hidden.any():
+            score = np.where(hidden, score, -np.inf)
     return int(np.argmax(score))
 
 
+def _corners(ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per vertex of a ring ((n, 2) float64, mm, the part on its left): how sharply it
+    turns ((n,) float64, 1 - cos of the turn, rounded to 0.01) and whether it is a concave
+    corner that hides a seam ((n,) bool: a right turn of CONCAVE_MIN_SHARPNESS or more)."""
+    d_in = ring - np.roll(ring, 1, axis=0)
+    d_out = np.roll(ring, -1, axis=0) - ring
+    cos_turn = (d_in * d_out).sum(axis=1) / np.maximum(
+        np.hypot(*d_in.T) * np.hypot(*d_out.T), 1e-12
+    )
+    sharp = np.round(1.0 - cos_turn, 2)
+    right = d_in[:, 0] * d_out[:, 1] - d_in[:, 1] * d_out[:, 0] < 0
+    return sharp, right & (sharp >= CONCAVE_MIN_SHARPNESS)
+
+
+# A rear seam moves this far at most to hide in a concave corner, mm.
+REAR_CONCAVE_MM = 2.0
 # A concave corner hides the seam when it turns at least this much (1 - cos of the turn).
 CONCAVE_MIN_SHARPNESS = 0.3
 
