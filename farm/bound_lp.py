@@ -6,15 +6,19 @@ compete for printer time and operator time, job by job completion-time buckets.
 **Variables.**  For a job ``j`` with a due date, ``y_j(b)`` is "j is complete by b" for a
 few breakpoints ``b_0 < b_1 < ... < b_m = horizon`` where ``b_0 = max(due, e_j)`` and
 ``e_j`` is the job's own earliest completion (:func:`farm.bounds.copy_ends`).  In a plan,
-``y`` is 0/1 and non-decreasing, ``y_j(b_m) = 1``; finishing in ``(b_{i-1}, b_i]`` costs at
-least ``weight·(b_{i-1} + 1 - due)`` and finishing by ``b_0`` at least
-``weight·max(0, e_j - due)``, so the objective below never exceeds the plan's weighted
-tardiness.  Any plan gives a feasible 0/1 point of the constraints below, hence the LP
-optimum (relaxing 0/1 to [0, 1]) is a lower bound.  A job finishing at or before its due
-date costs nothing, so no variable is needed before ``b_0``; at a row time ``t`` a job is
-represented by its variable at the last breakpoint ``<= t`` (a value that can only be
-smaller than "complete by t", which keeps every row valid).  Jobs without a due date
-cost nothing and are left out of every row (leaving work out keeps a row valid).
+``y`` is 0/1 and non-decreasing, ``y_j(b_m) = 1``; finishing by ``b_0`` costs at least
+``weight·max(0, e_j - due)`` and finishing in ``(b_{i-1}, b_i]`` at least
+``weight·(c - due)``, where ``c`` is the first minute ``> b_{i-1}`` at which one of the job's
+prints can end (a print starts when its turnaround ends, so inside a stretch of operator
+presence; ``c`` is capped at ``b_i``, any cost being valid for a bucket nothing can end
+in), so the objective below never exceeds the plan's weighted tardiness.  Any plan gives a
+feasible 0/1 point of the constraints below, hence the LP optimum (relaxing 0/1 to
+[0, 1]) is a lower bound; ``LP_TOLERANCE`` absorbs the solver's floating-point slack.
+A job finishing at or before its due date costs nothing, so no variable is needed before
+``b_0``; at a row time ``t`` a job is represented by its variable at the last breakpoint
+``<= t`` (a value that can only be smaller than "complete by t", which keeps every row
+valid).  Jobs without a due date cost nothing and are left out of every row (leaving
+work out keeps a row valid).
 
 **Printer time with night blocking** (one row per printer set ``S``, time ``t`` and cap
 ``theta``).  Let ``J(S)`` be the jobs whose eligible printers all lie in ``S``.  On a
@@ -61,6 +65,8 @@ CAPS_MIN = (0, 30, 60, 120, 240, 480)  # theta per printer row; 0 stands for "no
 OPERATOR_LEADS_MIN = (0, 120, 360)  # D per operator row
 ROW_STEP_MIN = 60  # printer rows every hour
 OPERATOR_STEP_MIN = 20  # operator rows every 20 min on shift
+RUSH_STEP_MIN = 5  # ... and every 5 min in the first RUSH_MIN of a stretch of presence
+RUSH_MIN = 120
 DETAIL_MIN = 4 * 1440  # breakpoints follow the operator rows this long after the due date
 MAX_SETS = 64  # printer sets per row family (unions of eligible sets)
 LP_TOLERANCE = 1e-6  # relative slack taken off the LP optimum before rounding down
@@ -139,9 +145,16 @@ def printer_sets(problem: Problem) -> list[tuple[int, ...]]:
 
 def operator_times(problem: Problem) -> np.ndarray:
     """Operator row times: the start of every stretch of presence (the end of the stretch
-    without operators before it), every ``OPERATOR_STEP_MIN`` inside it, and its end."""
+    without operators before it), every ``RUSH_STEP_MIN`` for ``RUSH_MIN`` after it (when
+    the printers that ended off shift all wait), every ``OPERATOR_STEP_MIN`` after that,
+    and its end."""
     starts, ends = presence_windows(problem)
-    out = [np.arange(s, e, OPERATOR_STEP_MIN) for s, e in zip(starts, ends, strict=True)]
+    out = []
+    for s, e in zip(starts, ends, strict=True):
+        out += [
+            np.arange(s, min(e, s + RUSH_MIN), RUSH_STEP_MIN),
+            np.arange(s, e, OPERATOR_STEP_MIN),
+        ]
     times = np.unique(np.concatenate([*out, ends])).astype(np.int64)
     return times[(times > 0) & (times < problem.horizon_end_min)]
 
