@@ -21,6 +21,8 @@ from slicer.slicing import EMPTY
 MITRE_LIMIT = 3.0
 # A thin-wall piece must be at least this fraction of a line width thick to be printed.
 THIN_MIN_FRACTION = 0.3
+# Gap fill between walls: slots whose line would be shorter than this stay empty, mm.
+SLOT_MIN_LENGTH_MM = 2.0
 # Voronoi sampling step along thin-wall outlines, mm.
 MEDIAL_STEP_MM = 0.1
 # ... but no more points than this per piece.
@@ -95,8 +97,30 @@ def island_walls(
     else:
         infill = EMPTY
     thin = _thin_lines(island, covered, width_mm)
+    slots = _slot_lines(offset(inner, -width_mm / 2.0), infill, width_mm) if loops else []
     infill, gaps = _split_gaps(infill, spacing, overlap_mm)
-    return IslandWalls(island, tuple(loops), tuple(thin), infill, tuple(gaps))
+    return IslandWalls(island, tuple(loops), tuple(thin), infill, tuple(slots + gaps))
+
+
+def _slot_lines(
+    inside_walls: shapely.Geometry, infill: shapely.Geometry, width_mm: float
+) -> list[tuple[np.ndarray, float]]:
+    """Gap fill for the slots between walls that neither another loop nor the infill
+    reaches (walls a little more than two lines apart): one line along each long straight
+    slot, as wide as the slot.  ``inside_walls`` is the area inside the innermost loop's lines."""
+    rest = inside_walls.difference(infill) if not infill.is_empty else inside_walls
+    out = []
+    for piece in shapely.get_parts(rest):
+        if piece.area < (width_mm * THIN_MIN_FRACTION) * width_mm:
+            continue
+        if offset(piece, -width_mm * THIN_MIN_FRACTION / 2.0).is_empty:
+            continue
+        rect = _rectangle_axis(piece)
+        # Curved slots stay empty, as curved narrow infill does; short ones too (each line
+        # costs a travel, often a retraction, for little plastic).
+        if rect is not None and np.hypot(*(rect[0][1] - rect[0][0])) >= SLOT_MIN_LENGTH_MM:
+            out.append(rect)
+    return out
 
 
 def _split_gaps(
