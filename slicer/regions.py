@@ -110,11 +110,7 @@ def _slot_lines(
     slot, as wide as the slot.  ``inside_walls`` is the area inside the innermost loop's lines."""
     rest = inside_walls.difference(infill) if not infill.is_empty else inside_walls
     out = []
-    for piece in shapely.get_parts(rest):
-        if piece.area < (width_mm * THIN_MIN_FRACTION) * width_mm:
-            continue
-        if offset(piece, -width_mm * THIN_MIN_FRACTION / 2.0).is_empty:
-            continue
+    for piece in _printable_pieces(rest, width_mm):
         rect = _rectangle_axis(piece)
         # Curved slots stay empty, as curved narrow infill does; short ones too (each line
         # costs a travel, often a retraction, for little plastic).
@@ -153,11 +149,7 @@ def _thin_lines(
     if rest.is_empty:
         return []
     out = []
-    for piece in shapely.get_parts(rest):
-        if piece.area < (width_mm * THIN_MIN_FRACTION) * width_mm:
-            continue
-        if offset(piece, -width_mm * THIN_MIN_FRACTION / 2.0).is_empty:
-            continue
+    for piece in _printable_pieces(rest, width_mm):
         rect = _rectangle_axis(piece)
         if rect is not None:
             out.append(rect)
@@ -169,6 +161,16 @@ def _thin_lines(
         thickness = min(piece.area / length, 2.0 * width_mm)
         out.extend((line, max(thickness, width_mm * THIN_MIN_FRACTION)) for line in lines)
     return out
+
+
+def _printable_pieces(rest: shapely.Geometry, width_mm: float) -> list[shapely.Polygon]:
+    """The pieces of ``rest`` at least THIN_MIN_FRACTION of a line width thick."""
+    return [
+        piece
+        for piece in shapely.get_parts(rest)
+        if piece.area >= (width_mm * THIN_MIN_FRACTION) * width_mm
+        and not offset(piece, -width_mm * THIN_MIN_FRACTION / 2.0).is_empty
+    ]
 
 
 def _rectangle_axis(piece: shapely.Polygon) -> tuple[np.ndarray, float] | None:
