@@ -13,41 +13,20 @@ from api.app import create_app
 from farm.config import load_config
 from farm.keys import create_key
 from farm.service import FarmService
-
-FARM_TOML = """
-name = "test farm"
-upload_limit_mb = {limit_mb}
-[operators]
-always_present = true
-operators = 2
-[scheduling]
-time_limit_s = 1
-[[printers]]
-id = "P1"
-profile = "ender3"
-port = "virtual"
-material = "PLA"
-color = "black"
-self_clearing = true
-virtual_instant = {instant}
-virtual_speed = 10
-[[printers]]
-id = "P2"
-profile = "prusa_mk3s"
-port = "virtual"
-material = "PETG"
-color = "red"
-virtual_instant = true
-"""
+from tests.support import write_farm_toml
 
 
 def write_config(folder: Path, limit_mb: float = 5, instant: bool = True) -> Path:
-    """The test farm; P1 (ender3, PLA black, self-clearing) prints the cube in about two
-    minutes (motion x10) unless ``instant``."""
-    path = folder / "farm.toml"
-    text = FARM_TOML.format(limit_mb=limit_mb, instant=str(instant).lower())
-    path.write_text(text, encoding="utf-8")
-    return path
+    """The test farm (tests/support.py); P1 prints the cube in about two minutes (motion
+    x10) unless ``instant``; P2 prints at once."""
+    return write_farm_toml(
+        folder,
+        name="test farm",
+        head=f"upload_limit_mb = {limit_mb}",
+        instant=instant,
+        speed=10,
+        p2_instant=True,
+    )
 
 
 @pytest.fixture

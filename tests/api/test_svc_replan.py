@@ -13,17 +13,9 @@ from fastapi.testclient import TestClient
 from samples import sample_path
 from tests.api.conftest import client_for
 from tests.api.polling import wait_for
+from tests.support import printer_toml
 
 CUBE = sample_path("models", "xyz_cube_20mm.stl").read_bytes()
-PRINTER = """
-[[printers]]
-id = "{id}"
-profile = "ender3"
-port = "virtual"
-self_clearing = true
-virtual_speed = 10
-virtual_faults = "{faults}"
-"""
 
 
 def farm_toml(faults: dict[str, str] | None = None) -> str:
@@ -31,7 +23,10 @@ def farm_toml(faults: dict[str, str] | None = None) -> str:
     faults = faults or {}
     head = "[operators]\nalways_present = true\n[scheduling]\ntime_limit_s = 1\n"
     return head + "".join(
-        PRINTER.format(id=pid, faults=faults.get(pid, "")) for pid in ("P1", "P2", "P3")
+        printer_toml(
+            pid, "ender3", self_clearing=True, virtual_speed=10, virtual_faults=faults.get(pid, "")
+        )
+        for pid in ("P1", "P2", "P3")
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from samples import sample_path
 from tests.api.conftest import client_for
 from tests.api.polling import wait_for
+from tests.support import printer_toml
 
 
 def test_nothing_starts_before_the_shift_and_the_plan_says_when(tmp_path: Path):
@@ -24,12 +25,7 @@ end = "{end:%H:%M}"
 operators = 1
 [scheduling]
 time_limit_s = 1
-[[printers]]
-id = "P1"
-profile = "ender3"
-port = "virtual"
-virtual_instant = true
-"""
+{printer_toml("P1", "ender3", virtual_instant=True)}"""
     with client_for(tmp_path, farm) as client:
         shifts = client.get("/api/farm").json()["shifts"]
         assert shifts[0]["start"] == f"{start:%Y-%m-%dT%H:%M}:00Z" and len(shifts) == 7

@@ -8,7 +8,6 @@ a reason that says which.
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,12 +61,6 @@ def serve_command(*args: str) -> list[str]:
 def serve_available() -> bool:
     result = subprocess.run(serve_command("--help"), capture_output=True, timeout=60)
     return result.returncode == 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_key(log_path: Path, data_dir: Path, process: subprocess.Popen) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import free_port, write_farm_toml
+
 SLICEFARM = Path(sys.executable).parent / "slicefarm"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -64,35 +59,10 @@ class Server:
 
 
 def farm_toml(folder: Path, *, instant: bool, speed: float = 1.0) -> Path:
-    path = folder / "farm.toml"
-    path.write_text(
-        f"""
-name = "e2e farm"
-[operators]
-always_present = true
-[scheduling]
-time_limit_s = 1
-[[printers]]
-id = "P1"
-profile = "ender3"
-port = "virtual"
-material = "PLA"
-color = "black"
-self_clearing = true
-virtual_instant = {str(instant).lower()}
-virtual_speed = {speed}
-[[printers]]
-id = "P2"
-profile = "prusa_mk3s"
-port = "virtual"
-material = "PETG"
-color = "red"
-virtual_instant = {str(instant).lower()}
-virtual_speed = {speed}
-""",
-        encoding="utf-8",
+    """The test farm of tests/support.py, both printers at one pace."""
+    return write_farm_toml(
+        folder, name="e2e farm", instant=instant, speed=speed, p2_instant=instant, p2_speed=speed
     )
-    return path
 
 
 @pytest.fixture
