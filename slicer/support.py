@@ -206,13 +206,18 @@ def _opened(area: shapely.Geometry, radius_mm: float) -> shapely.Geometry:
 
 
 def support_columns(
-    outlines: list[shapely.Geometry], heights_mm: np.ndarray, s: SliceSettings
+    outlines: list[shapely.Geometry],
+    heights_mm: np.ndarray,
+    s: SliceSettings,
+    over: list[shapely.Geometry] | None = None,
 ) -> SupportColumns:
-    """Support of every layer, from the layers' cross-sections (bottom first)."""
+    """Support of every layer, from the layers' cross-sections (bottom first); ``over``
+    replaces the overhangs found by angle (support blockers/enforcers: slicer.modifiers)."""
     n = len(outlines)
-    if s.support is SupportMode.OFF or n == 0:
+    if (s.support is SupportMode.OFF and over is None) or n == 0:
         return SupportColumns([], [])
-    over = overhangs(outlines, heights_mm, s.support_angle_deg, s.support_bridges)
+    if over is None:
+        over = overhangs(outlines, heights_mm, s.support_angle_deg, s.support_bridges)
     touch = contacts(over, outlines, s.support_offset_mm)
     # The contacts layer i supports start at first[i] (their bottom support_z_gap_mm above
     # its top); the model's layers lo[i]..i lie within that gap below it (adaptive layers too).
