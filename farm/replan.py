@@ -25,6 +25,7 @@ import numpy as np
 
 from farm.check import check_plan
 from farm.derive import by_printer, make_plan
+from farm.errors import ScheduleError
 from farm.model import (
     ActionKind,
     Assignment,
@@ -151,14 +152,20 @@ def _remaining_jobs(
 
 
 def ready_prefix(
-    problem: Problem, plan: Plan, stable_min: int, self_clearing: Iterable[str] = ()
+    problem: Problem,
+    plan: Plan,
+    stable_min: int,
+    self_clearing: Iterable[str] = (),
+    known: Iterable[str] | None = None,
 ) -> list[Assignment]:
     """Per printer, the plan's first prints whose turnaround starts before ``stable_min``,
     up to the first that waits on an operator action that has not happened: a filament
     swap or a bed clear on a printer that is free now (the clear of a printer in
     ``self_clearing`` does not count).  A swap or clear after a print still running, or
-    after one of these, is not due yet; when that print ends the service plans again."""
+    after one of these, is not due yet; when that print ends the service plans again.
+    ``known``: task ids planned before; the first other task also ends the prefix."""
     clears_itself = set(self_clearing)
+    planned_before = None if known is None else set(known)
     action = {o.task_id: o for o in plan.operator_actions}
     sequences = by_printer(problem, plan.assignments)
     out = []
@@ -170,7 +177,8 @@ def ready_prefix(
         for a in sequences[printer.id]:
             turnaround = action[a.task_id]
             pending = free_now and bool(waits_on & set(turnaround.kinds))
-            if turnaround.start_min >= stable_min or pending:
+            new = planned_before is not None and a.task_id not in planned_before
+            if turnaround.start_min >= stable_min or pending or new:
                 break
             out.append(a)
             free_now = False
@@ -242,8 +250,13 @@ def _stable_plan(
     kw: dict,
 ) -> Plan | None:
     """The plan that keeps the ready near-term prints of ``previous`` (None: none to keep)."""
-    kept = repair_hint(problem, previous)
-    fixed = ready_prefix(problem, kept, stable_min, self_clearing)
+    try:
+        kept = repair_hint(problem, previous)
+    except ScheduleError as exc:  # the full solve says it better, or finds a way
+        log.info("replan: the previous plan does not fit any more: %s", exc)
+        return None
+    known = [a.task_id for a in previous.assignments]
+    fixed = ready_prefix(problem, kept, stable_min, self_clearing, known)
     if not fixed:
         return None
     rest_problem, old_id = without(problem, fixed, kept)

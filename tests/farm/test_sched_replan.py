@@ -9,6 +9,7 @@ from farm.greedy import greedy_plan
 from farm.instance_io import load_problem
 from farm.model import Assignment
 from farm.replan import add_jobs, advance, printer_down, ready_prefix, replan
+from farm.solve import repair_hint
 from tests.farm.sched_util import DATA, assert_valid, instance, job, printer
 
 
@@ -102,3 +103,12 @@ def test_self_clearing_printers_keep_their_queue_after_a_running_print():
     assert len(pla) == 2
     assert ready_prefix(problem, plan, 120, self_clearing=["P1"])[:2] == pla
     assert ready_prefix(problem, plan, 120)[:1] == pla[:1]  # its next clear is after a print
+
+
+def test_a_print_the_previous_plan_did_not_have_is_not_kept():
+    printers = [printer("P1"), printer("P2")]
+    problem = load_problem(instance(printers, [job("A", 60), job("NEW", 60)]))
+    previous = make_plan(problem, [Assignment("A#0", "P1", 5, 65)], "previous")
+    repaired = repair_hint(problem, previous)  # NEW goes first on the idle P2
+    assert ready_prefix(problem, repaired, 120)[-1].task_id == "NEW#0"
+    assert ready_prefix(problem, repaired, 120, known=["A#0"]) == [previous.assignments[0]]
