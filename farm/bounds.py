@@ -25,8 +25,12 @@ per minute on shift, so the k-th turnaround to end ends no earlier than when the
 cumulative supply covers the k shortest turnarounds; assigning tasks to these ranks
 (Hungarian method) bounds the weighted tardiness.
 
-Operator contention between jobs, most sequencing and night blocking across jobs are
-ignored, so the bound is valid but optimistic.
+**Whole farm** (:func:`farm.bound_lp.lp_bound`): an LP relaxation in which jobs compete
+for printer time per set of printers (night blocking included) and for operator time;
+proofs in that module.
+
+:func:`lower_bound` takes the largest of the three.  Filament swaps and most sequencing
+are still ignored, so the bound is valid but optimistic.
 """
 
 from __future__ import annotations
