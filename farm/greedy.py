@@ -75,7 +75,7 @@ def priority_rules(problem: Problem, pull_min: int = WEIGHT_PULL_MIN) -> dict[st
     return {"edd": edd, "lst": lst, "wlst": wlst}
 
 
-def _best_slot(state: FarmState, task: Task, swap_penalty_min: int) -> tuple[str, Slot] | None:
+def best_slot(state: FarmState, task: Task, swap_penalty_min: int) -> tuple[str, Slot] | None:
     """The printer and slot with the earliest end (+ penalty for a swap)."""
     job, params, calendar = task.job, state.problem.params, state.calendar
     filament = job.filament
@@ -132,7 +132,7 @@ def list_schedule(
     for task in order:
         pin = pinned.get(task.id)
         found = _pinned_slot(state, task, pin) if pin else None
-        found = found or _best_slot(state, task, swap_penalty_min)
+        found = found or best_slot(state, task, swap_penalty_min)
         if found is None:
             raise ScheduleError(
                 f"{task.id} cannot be placed before the horizon end ({problem.horizon_end_min} min)"
@@ -161,11 +161,20 @@ VARIANTS = (
 )
 
 
-def _one_pass(problem: Problem, variant: tuple[str, int, int]) -> Plan:
+Variant = tuple[str, int, int]
+
+
+def variant_order(problem: Problem, variant: Variant) -> tuple[list[Task], int]:
+    """The task order and the swap penalty (min) of one greedy variant."""
     rule, factor, pull_min = variant
     order = sorted(problem.tasks, key=priority_rules(problem, pull_min)[rule])
-    plan = list_schedule(problem, order, factor * problem.params.swap_min, "greedy")
-    log.debug("greedy %s/%d/%d: wt=%d makespan=%d", rule, factor, pull_min, *plan.objective)
+    return order, factor * problem.params.swap_min
+
+
+def _one_pass(problem: Problem, variant: Variant) -> Plan:
+    order, penalty_min = variant_order(problem, variant)
+    plan = list_schedule(problem, order, penalty_min, "greedy")
+    log.debug("greedy %s: wt=%d makespan=%d", variant, *plan.objective)
     return plan
 
 
@@ -176,12 +185,21 @@ def greedy_plan(
 
     ``processes`` > 1 runs the passes in that many worker processes (same result).
     """
+    return best_variant(problem, passes=1 if quick else passes, processes=processes)[0]
+
+
+def best_variant(
+    problem: Problem, *, passes: int | None = None, processes: int = 1
+) -> tuple[Plan, list[Variant]]:
+    """The best of the first ``passes`` list schedules of :data:`VARIANTS`, and those
+    variants from best to worst."""
     require_schedulable(problem)
-    variants = VARIANTS[: 1 if quick else passes or len(VARIANTS)]
+    variants = VARIANTS[: passes or len(VARIANTS)]
     if processes > 1 and len(variants) > 1:
         context = multiprocessing.get_context("spawn")  # safe from threads, unlike fork
         with ProcessPoolExecutor(min(processes, len(variants)), mp_context=context) as pool:
             plans = list(pool.map(_one_pass, itertools.repeat(problem), variants))
     else:
         plans = [_one_pass(problem, v) for v in variants]
-    return min(plans, key=lambda plan: plan.objective)  # the first best: deterministic
+    ranked = sorted(range(len(plans)), key=lambda i: plans[i].objective)  # stable: first best
+    return plans[ranked[0]], [variants[i] for i in ranked]

@@ -17,17 +17,22 @@ from farm.errors import ScheduleError
 from farm.greedy import (
     VARIANTS,
     Pinned,
-    greedy_plan,
+    best_variant,
     list_schedule,
     priority_rules,
     require_schedulable,
 )
 from farm.lns import LnsConfig, improve
 from farm.model import Plan, Problem
+from farm.reorder import reorder_variants
 
 log = logging.getLogger(__name__)
 
 GREEDY_SHARE = 0.3  # at most this share of the time limit for greedy passes
+REORDER_SHARE = 0.5  # about this share of the time limit for the iterated greedy
+REORDER_S_PER_PRINTER = 12e-6  # a list-schedule replay: about this per (task, eligible printer)
+REORDER_END = 0.8  # ... which stops by this share of the time limit in any case
+REORDER_MAX_REPLAYS = 100  # more rarely pays on small farms, where CP-SAT does better
 PARALLEL_GREEDY_TASKS = 800  # from this many tasks the greedy passes run in processes
 # CP-SAT deterministic time per second of time limit: the search ends on this budget (the
 # same seed, workers and limit then give the same plan) unless the wall clock strikes first,
@@ -78,19 +83,38 @@ def _frozen_ids(plan: Plan, freeze_before: int | None) -> frozenset[str]:
 
 
 def _incumbent(
-    problem: Problem, time_limit_s: float, workers: int, hint: Plan | None, freeze_before
+    problem: Problem,
+    time_limit_s: float,
+    workers: int,
+    seed: int,
+    hint: Plan | None,
+    freeze_before: int | None,
 ) -> Plan:
-    """The best starting plan: greedy or the repaired hint (which wins on frozen tasks)."""
+    """The best starting plan: greedy improved by iterated greedy, or the repaired hint
+    (which wins on frozen tasks)."""
+    t_start = time.monotonic()
     if hint is not None:
         repaired = repair_hint(problem, hint, freeze_before)
         if freeze_before is not None:
             return repaired
     processes = _greedy_processes(problem, workers)
     passes = _greedy_passes(problem, time_limit_s, processes)
-    greedy = greedy_plan(problem, passes=passes, processes=processes)
+    greedy, ranked = best_variant(problem, passes=passes, processes=processes)
+    replays = min(REORDER_MAX_REPLAYS, REORDER_SHARE * time_limit_s / _replay_s(problem))
+    deadline = t_start + REORDER_END * time_limit_s
+    chains = ranked[:1] * max(1, min(workers, 2))  # one chain per core, seeds differ
+    better = reorder_variants(problem, chains, replays=replays, seed=seed, deadline=deadline)
+    if better is not None and better.objective < greedy.objective:
+        greedy = better
     if hint is not None and repaired.objective < greedy.objective:
         return repaired
     return greedy
+
+
+def _replay_s(problem: Problem) -> float:
+    """Estimated seconds of one list-schedule replay of every task."""
+    pairs = sum(len(problem.eligible[t.job.id]) for t in problem.tasks)
+    return REORDER_S_PER_PRINTER * pairs + 0.002
 
 
 def solve(
@@ -111,7 +135,7 @@ def solve(
     """
     t_start = time.monotonic()
     require_schedulable(problem)
-    incumbent = _incumbent(problem, time_limit_s, workers, hint, freeze_before)
+    incumbent = _incumbent(problem, time_limit_s, workers, seed, hint, freeze_before)
     _require_valid(problem, incumbent)
     frozen = _frozen_ids(incumbent, freeze_before)
     # leave time for the final check and for a sub-solve that overruns its share
