@@ -22,6 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--copies", type=int, default=1, metavar="N")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    for kind, what in (("blocker", "no support"), ("enforcer", "support, even with support=off")):
+        parser.add_argument(
+            f"--support-{kind}",
+            dest=f"support_{kind}s",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help=f"a mesh (in the first model's coordinates): overhangs inside it get {what}",
+        )
     parser.set_defaults(func=run_slice)
 
 
@@ -69,6 +78,8 @@ def run_slice(args: argparse.Namespace) -> int:
             settings=settings,
             copies=args.copies,
             progress=bar,
+            support_blockers=args.support_blockers,
+            support_enforcers=args.support_enforcers,
         )
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
