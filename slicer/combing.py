@@ -27,6 +27,8 @@ MAX_RINGS = 6
 # plus MAX_DETOUR_MM.
 MAX_DETOUR_FACTOR = 2.0
 MAX_DETOUR_MM = 5.0
+# Routes start and end this far inside the comb area, mm.
+NUDGE_MM = 0.01
 # Crossings closer than this to a route's ends are where it starts or stops, mm.
 EPS_MM = 1e-6
 
@@ -42,6 +44,10 @@ class CombArea:
         self.outline = outline
         self.area = shapely.simplify(offset(outline, -width_mm), RING_SIMPLIFY_MM)
         self.parts = shapely.get_parts(self.area)
+        # Routes start and end strictly inside their piece, so that the first boundary a
+        # straight line crosses is where it leaves the piece.
+        cores = shapely.buffer(self.parts, -NUDGE_MM)
+        self.cores = np.where(shapely.is_empty(cores), self.parts, cores)
         shapely.prepare(self.outline)
 
     def route(self, a: np.ndarray, b: np.ndarray, max_air_mm: float = 0.0) -> np.ndarray | None:
@@ -61,8 +67,8 @@ class CombArea:
     def _within(self, k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         """Waypoints from a to b through comb-area piece k (both ends next to it)."""
         part = self.parts[k]
-        start = _nearest_point(part, a)
-        end = _nearest_point(part, b)
+        start = _nearest_point(self.cores[k], a)
+        end = _nearest_point(self.cores[k], b)
         middle = _walk(part, start, end)
         if middle is None:
             return None
