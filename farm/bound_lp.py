@@ -73,7 +73,7 @@ LP_TOLERANCE = 1e-6  # relative slack taken off the LP optimum before rounding d
 
 
 @dataclass(frozen=True)
-class _JobVars:
+class JobVars:
     """One job's breakpoints (minutes) and the index of its first LP variable."""
 
     job: Job
@@ -170,10 +170,10 @@ def _breakpoints(first: int, horizon: int, lead: int, op_times: np.ndarray) -> n
 
 def _job_vars(
     problem: Problem, earliest: Mapping[str, int], op_times: np.ndarray
-) -> tuple[list[_JobVars], float]:
+) -> tuple[list[JobVars], float]:
     """The jobs that get variables, and the cost of those that finish past the horizon."""
     horizon = problem.horizon_end_min
-    out: list[_JobVars] = []
+    out: list[JobVars] = []
     fixed, count = 0.0, 0
     for job in problem.jobs:
         if job.due_min is None or job.weight == 0:
@@ -184,7 +184,7 @@ def _job_vars(
             continue
         lead = min(job.durations_min[p.model] for p in problem.eligible[job.id])
         breaks = _breakpoints(first, horizon, lead, op_times)
-        out.append(_JobVars(job, earliest[job.id], lead, breaks, count))
+        out.append(JobVars(job, earliest[job.id], lead, breaks, count))
         count += breaks.size - 1
     return out, fixed
 
@@ -213,7 +213,7 @@ def possible_ends(
     return best
 
 
-def _objective(problem: Problem, jobs: list[_JobVars], n_vars: int) -> tuple[np.ndarray, float]:
+def _objective(problem: Problem, jobs: list[JobVars], n_vars: int) -> tuple[np.ndarray, float]:
     """Cost coefficients of the ``y`` variables and the constant (see the docstring)."""
     windows = presence_windows(problem)
     cost = np.zeros(n_vars)
@@ -229,7 +229,7 @@ def _objective(problem: Problem, jobs: list[_JobVars], n_vars: int) -> tuple[np.
     return cost, constant
 
 
-def _references(jobs: list[_JobVars], times: np.ndarray) -> np.ndarray:
+def _references(jobs: list[JobVars], times: np.ndarray) -> np.ndarray:
     """``ref[j, k]``: job j's variable at its last breakpoint ``<= times[k]``, -1 if none."""
     ref = np.full((len(jobs), times.size), -1, dtype=np.int64)
     for row, jv in enumerate(jobs):
@@ -238,7 +238,7 @@ def _references(jobs: list[_JobVars], times: np.ndarray) -> np.ndarray:
     return ref
 
 
-class _Rows:
+class LpRows:
     """``A y <= b`` collected row by row; rows no 0/1 point can violate are skipped."""
 
     def __init__(self) -> None:
@@ -258,7 +258,14 @@ class _Rows:
             self.data.append(coef[present[:, k]].astype(float))
             self.rhs.append(float(rhs[k]))
 
-    def add_chains(self, jobs: list[_JobVars]) -> None:
+    def add_row(self, cols: list, data: list, rhs: float) -> None:
+        """One row ``sum data[i] * v[cols[i]] <= rhs`` (``data`` cut to ``cols``' length)."""
+        self.rows.append(np.full(len(cols), len(self.rhs)))
+        self.cols.append(np.asarray(cols, dtype=np.int64))
+        self.data.append(np.asarray(data[: len(cols)], dtype=float))
+        self.rhs.append(rhs)
+
+    def add_chains(self, jobs: list[JobVars]) -> None:
         """``y_i - y_{i+1} <= 0`` for every job."""
         left = np.concatenate(
             [np.arange(jv.first_var, jv.first_var + jv.breaks_min.size - 2) for jv in jobs]
@@ -280,12 +287,12 @@ class _Rows:
         return a, np.array(self.rhs)
 
 
-def _shortest_durations(jobs: list[_JobVars]) -> np.ndarray:
+def _shortest_durations(jobs: list[JobVars]) -> np.ndarray:
     return np.array([jv.shortest_min for jv in jobs])
 
 
 def _printer_rows(
-    problem: Problem, jobs: list[_JobVars], ref: np.ndarray, times: np.ndarray, rows: _Rows
+    problem: Problem, jobs: list[JobVars], ref: np.ndarray, times: np.ndarray, rows: LpRows
 ) -> None:
     params = problem.params
     gaps = presence_gaps(problem)
@@ -306,7 +313,7 @@ def _printer_rows(
             rows.add_family(ref[mine], coef[mine], cap[:, c])
 
 
-def _operator_rows(problem: Problem, jobs: list[_JobVars], times: np.ndarray, rows: _Rows) -> None:
+def _operator_rows(problem: Problem, jobs: list[JobVars], times: np.ndarray, rows: LpRows) -> None:
     params = problem.params
     profile = capacity_profile(problem.shifts, problem.horizon_end_min)
     supply = np.concatenate(([0], np.cumsum(profile, dtype=np.int64)))
@@ -317,22 +324,28 @@ def _operator_rows(problem: Problem, jobs: list[_JobVars], times: np.ndarray, ro
     rows.add_family(ref, coef, supply[times] + params.clear_min * clean)
 
 
-def lp_bound(problem: Problem, earliest: Mapping[str, int]) -> int:
+def lp_bound(problem: Problem, earliest: Mapping[str, int], *, with_windows: bool = True) -> int:
     """A valid lower bound on the weighted tardiness (weight·min) from the LP relaxation
     described in the module docstring; ``earliest``: job id -> a lower bound on its
-    completion (:func:`farm.bounds.copy_ends`)."""
+    completion (:func:`farm.bounds.copy_ends`).  ``with_windows`` adds the stretch-of-presence
+    variables of :mod:`farm.bound_windows`."""
+    from farm.bound_windows import add_window_rows  # it builds on this module
+
     op_times = operator_times(problem)
     jobs, fixed = _job_vars(problem, earliest, op_times)
     if not jobs:
         return math.floor(fixed)
     n_vars = jobs[-1].first_var + jobs[-1].breaks_min.size - 1
     times = np.arange(ROW_STEP_MIN, problem.horizon_end_min, ROW_STEP_MIN, dtype=np.int64)
-    rows = _Rows()
+    rows = LpRows()
     _printer_rows(problem, jobs, _references(jobs, times), times, rows)
     _operator_rows(problem, jobs, op_times, rows)
     rows.add_chains(jobs)
-    a, b = rows.matrix(n_vars)
     cost, constant = _objective(problem, jobs, n_vars)
+    if with_windows:
+        n_vars = add_window_rows(problem, jobs, rows, n_vars)
+        cost = np.concatenate((cost, np.zeros(n_vars - cost.size)))
+    a, b = rows.matrix(n_vars)
     result = linprog(cost, A_ub=a.tocsr(), b_ub=b, bounds=(0, 1), method="highs")
     if result.status != 0:
         raise RuntimeError(f"lower bound LP failed: {result.message}")

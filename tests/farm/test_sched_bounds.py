@@ -125,3 +125,13 @@ def crowded_small(rng: random.Random) -> Problem:
 def test_bound_is_below_the_proven_optimum_on_small_crowded_instances(seed):
     problem = crowded_small(random.Random(seed))
     assert_below(problem, cpsat_optimum(problem))
+
+
+def test_where_copies_start_tightens_the_lp_on_small_crowded_instances():
+    gains = []
+    for seed in range(6):
+        problem = crowded_small(random.Random(seed))
+        done = job_ends(problem, task_ends(problem))
+        gains.append(lp_bound(problem, done) - lp_bound(problem, done, with_windows=False))
+    assert min(gains) >= -1
+    assert sum(g > 0 for g in gains) >= 2, gains
