@@ -142,3 +142,19 @@ def test_travels_between_islands_cross_short_gaps_unretracted(
     else:
         assert crossings >= len(layers)  # each layer goes from one block to the other
         assert retractions <= len(layers) + 2  # layer changes, skirt to part, the end
+
+
+def test_route_between_the_arms_of_a_c_goes_round_through_the_part() -> None:
+    """Both ends just outside the comb area (on the walls), the straight line between them
+    across the C's open mouth: the route goes round through the C's back."""
+    from slicer.combing import CombArea
+    from slicer.order import segments_inside
+
+    c = shapely.Polygon([(0, 0), (20, 0), (20, 5), (5, 5), (5, 15), (20, 15), (20, 20), (0, 20)])
+    comb = CombArea(c, 0.45)
+    a, b = np.array([19.0, 4.8]), np.array([19.0, 15.2])
+    via = comb.route(a, b)
+    assert via is not None and len(via) >= 2
+    points = np.vstack([a, via, b])
+    assert segments_inside(c, points[:-1], points[1:]).all()
+    assert points[:, 0].min() < 5.0  # round the back of the C
