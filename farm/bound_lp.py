@@ -42,10 +42,12 @@ starts clear (one ``clear`` of slack per such printer), and ``d + min(dur, theta
 grows with ``dur``, so each copy of ``j`` is charged with its shortest eligible duration.
 Summing over ``p in S`` gives the row for the copies of ``J(S)``.
 
-**Operators** (one row per ``t`` and length ``D``): a copy of a job whose every duration is
-``>= D`` and that ends by ``t`` had its turnaround (``>= start + clear`` minutes, one
-``clear`` of slack per printer whose bed starts clear) done by ``t - D``, while operators
-supply at most the sum of ``operators`` over the shift minutes before ``t - D``.
+**Operators** (one row per time ``s``, every few minutes on shift and at the end of each
+stretch without operators): a job whose shortest eligible duration is ``D_j`` and that is
+complete by ``s + D_j`` had the turnarounds of all its copies (``>= start + clear`` minutes
+each, one ``clear`` of slack per printer whose bed starts clear) done by ``s``, while
+operators supply at most the sum of ``operators`` over the shift minutes before ``s``.
+The job's breakpoints are placed at ``s + D_j`` so that the row reads ``y_j(s + D_j)``.
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ from farm.model import Job, Printer, Problem
 from farm.shifts import capacity_profile
 
 CAPS_MIN = (0, 30, 60, 120, 240, 480)  # theta per printer row; 0 stands for "no cap"
-OPERATOR_LEADS_MIN = (0, 120, 360)  # D per operator row
 ROW_STEP_MIN = 60  # printer rows every hour
 OPERATOR_STEP_MIN = 20  # operator rows every 20 min on shift
 RUSH_STEP_MIN = 5  # ... and every 5 min in the first RUSH_MIN of a stretch of presence
@@ -99,17 +100,23 @@ def _blocked(problem: Problem, printer: Printer) -> np.ndarray:
     return out
 
 
+def usable_minutes(problem: Problem, printer: Printer) -> np.ndarray:
+    """Per minute: an operator is on shift, ``printer`` is free and not in maintenance.
+    ``(horizon,) bool``."""
+    usable = capacity_profile(problem.shifts, problem.horizon_end_min) > 0
+    usable &= ~_blocked(problem, printer)
+    usable[: min(problem.initial_state(printer).free_from_min, usable.size)] = False
+    return usable
+
+
 def printer_capacity(
     problem: Problem, printer: Printer, times: np.ndarray, gaps: np.ndarray
 ) -> np.ndarray:
     """``cap[k, c]``: right-hand side of ``printer``'s row at ``times[k]`` with cap
     ``CAPS_MIN[c]`` (presence minutes, capped off-shift stretches, the clear slack)."""
-    horizon = problem.horizon_end_min
     state = problem.initial_state(printer)
     blocked = _blocked(problem, printer)
-    on = capacity_profile(problem.shifts, horizon) > 0
-    usable = on & ~blocked
-    usable[: min(state.free_from_min, horizon)] = False
+    usable = usable_minutes(problem, printer)
     presence = np.concatenate(([0], np.cumsum(usable, dtype=np.int64)))[times]
     mine = gaps[gaps[:, 0] > state.free_from_min]
     # a covered prefix of [u, v) stops at the first maintenance minute in it

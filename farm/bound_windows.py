@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from farm.bound_lp import JobVars, LpRows, presence_windows
-from farm.model import Printer, Problem
+from farm.bound_lp import JobVars, LpRows, presence_windows, usable_minutes
+from farm.model import Problem
 from farm.shifts import capacity_profile
 
 LATE_MIN = 3 * 1440  # stretches this long after the due date are merged (no capacity)
@@ -46,18 +46,7 @@ class _Classes:
     clean: np.ndarray  # (classes,) printers whose bed starts clear
 
 
-def _usable(problem: Problem, printer: Printer, on: np.ndarray) -> np.ndarray:
-    """Cumulative usable minutes of ``printer``: ``(horizon + 1,)``."""
-    state = problem.initial_state(printer)
-    usable = on.copy()
-    usable[: min(state.free_from_min, usable.size)] = False
-    for m in problem.maintenance_by_printer.get(printer.id, ()):
-        usable[max(m.start_min, 0) : max(m.end_min, 0)] = False
-    return np.concatenate(([0], np.cumsum(usable, dtype=np.int64)))
-
-
 def _classes(problem: Problem, starts: np.ndarray, ends: np.ndarray) -> _Classes:
-    on = capacity_profile(problem.shifts, problem.horizon_end_min) > 0
     keys: dict[tuple, int] = {}
     of: dict[str, int] = {}
     for p in problem.printers:
@@ -68,7 +57,7 @@ def _classes(problem: Problem, starts: np.ndarray, ends: np.ndarray) -> _Classes
     model = [""] * len(keys)
     for p in problem.printers:
         c = of[p.id]
-        cum = _usable(problem, p, on)
+        cum = np.concatenate(([0], np.cumsum(usable_minutes(problem, p), dtype=np.int64)))
         minutes = cum[ends] - cum[starts]
         usable[c] += minutes
         printers[c] += minutes > 0
