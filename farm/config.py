@@ -153,6 +153,9 @@ class SchedulingConfig(_Strict):
     # prints about to start (turnaround within this many minutes) that need no swap or clear
     # keep printer and order when the farm re-plans, unless moving them gains a lot
     stable_min: Annotated[int, Field(ge=0)] = 120
+    # a filament request unanswered this long is late: the printer goes on with what it has
+    # loaded until somebody comes (default: start_min + swap_min, the plan's turnaround)
+    late_after_min: Annotated[float, Field(ge=0)] | None = None
 
 
 class FarmConfig(_Strict):

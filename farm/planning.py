@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from farm import model as m
-from farm.config import FarmConfig, shift_windows
+from farm.config import FarmConfig, SchedulingConfig, shift_windows
 from farm.db import PLANNABLE, JobRow
 from farm.derive import make_plan
 from farm.queue import iso
@@ -61,11 +61,35 @@ def pace_key(p: FarmPrinter) -> str:
     return p.profile.name if factor == 1.0 else f"{p.profile.name}@x{factor:g}"
 
 
-def _printer(p: FarmPrinter, free_from_min: int = 0) -> m.Printer:
+@dataclass(frozen=True)
+class Pace:
+    """How the scheduler's model of a printer (:func:`model_key`) prints: its profile's
+    G-code, ``factor`` times faster; ``only`` this filament if its operator is late."""
+
+    profile: str
+    factor: float
+    only: m.Filament | None = None
+
+
+def model_key(p: FarmPrinter, late: bool = False) -> str:
+    """:func:`pace_key`, or a model of its own for a printer whose operator is late."""
+    return f"{pace_key(p)} late on {p.id}" if late else pace_key(p)
+
+
+def late_for_a_load(printers: list[FarmPrinter], params: SchedulingConfig) -> set[str]:
+    """Printers whose filament request has waited longer than the turnaround a plan gives a
+    swap: the operator is late, so until somebody comes a printer is planned with what it
+    has loaded and never holds its queue for a swap that does not happen."""
+    late_min = params.late_after_min
+    limit_s = 60 * (params.start_min + params.swap_min if late_min is None else late_min)
+    return {p.id for p in printers if p.wanted is not None and p.waiting_s() > limit_s}
+
+
+def _printer(p: FarmPrinter, free_from_min: int = 0, late: bool = False) -> m.Printer:
     prof = p.profile
     return m.Printer(
         id=p.id,
-        model=pace_key(p),
+        model=model_key(p, late),
         nozzle_mm=NOZZLE_MM,
         build_mm=(int(prof.bed_x_mm), int(prof.bed_y_mm), int(prof.max_z_mm)),
         enclosed=prof.enclosed,
@@ -82,16 +106,25 @@ def planned_min(duration_s: float, time_factor: float) -> int:
     return max(1, math.ceil(duration_s / time_factor / 60))
 
 
-def paces(printers: list[FarmPrinter]) -> dict[str, tuple[str, float]]:
-    """Scheduler model (:func:`pace_key`) -> (printer profile, speed-up)."""
-    return {pace_key(p): (p.profile.name, p.time_factor) for p in printers}
+def paces(printers: list[FarmPrinter], late: set[str] | None = None) -> dict[str, Pace]:
+    """Scheduler model (:func:`model_key`) -> its :class:`Pace`."""
+    late = late or set()
+    return {
+        model_key(p, p.id in late): Pace(
+            p.profile.name,
+            p.time_factor,
+            m.Filament(p.material, p.color) if p.id in late else None,
+        )
+        for p in printers
+    }
 
 
-def _job(job: JobRow, quantity: int, t0: dt.datetime, pace: dict[str, tuple[str, float]]) -> m.Job:
+def _job(job: JobRow, quantity: int, t0: dt.datetime, pace: dict[str, Pace]) -> m.Job:
     bbox = (0, 0, 0)
     if job.slices:
         s = job.slices[0]
         bbox = tuple(math.floor(v) for v in (s.bbox_x_mm, s.bbox_y_mm, s.bbox_z_mm))
+    filament = m.Filament(job.material, job.color)
     return m.Job(
         id=job.id,
         material=job.material,
@@ -103,10 +136,10 @@ def _job(job: JobRow, quantity: int, t0: dt.datetime, pace: dict[str, tuple[str,
         release_min=0,
         due_min=max(0, to_min(t0, job.due)) if job.due is not None else None,
         durations_min={
-            key: planned_min(s.duration_s, factor)
-            for key, (profile, factor) in pace.items()
+            key: planned_min(s.duration_s, p.factor)
+            for key, p in pace.items()
             for s in job.slices
-            if s.printer_model == profile
+            if s.printer_model == p.profile and p.only in (None, filament)
         },
     )
 
@@ -143,8 +176,9 @@ def build_problem(config: FarmConfig, snap: FarmSnapshot) -> tuple[m.Problem, Ma
         if p.state() not in (FarmPrinterState.ERROR, FarmPrinterState.OFFLINE) and not p.maintenance
     ]
     running, free_from = _running(snap, usable)
-    printers = tuple(_printer(p, free_from.get(p.id, 0)) for p in usable)
-    pace = paces(usable)
+    late = late_for_a_load(usable, params)
+    printers = tuple(_printer(p, free_from.get(p.id, 0), p.id in late) for p in usable)
+    pace = paces(usable, late)
     mapping = Mapping()
     jobs: list[m.Job] = []
     for job in snap.jobs:

@@ -130,9 +130,25 @@ class FarmPrinter:
             self.needs_operator, self.message = not self.bed_clear, None
             self.save()
         # What the plan wants loaded before the next print (a to-do, not persisted).
-        self.wanted: OperatorRequest | None = None
+        self._wanted: OperatorRequest | None = None
+        self._wanted_since = 0.0  # time.monotonic() when that request was made
         # The print whose part (or remains) is on the bed, when known (not persisted).
         self.bed_print_id: str | None = _print_id_in(row.message)
+
+    @property
+    def wanted(self) -> OperatorRequest | None:
+        """What the plan wants loaded before the next print (a to-do, not persisted)."""
+        return self._wanted
+
+    @wanted.setter
+    def wanted(self, request: OperatorRequest | None) -> None:
+        if request != self._wanted:
+            self._wanted_since = time.monotonic()
+        self._wanted = request
+
+    def waiting_s(self) -> float:
+        """Seconds the printer's filament request has waited for an operator (0: none)."""
+        return 0.0 if self._wanted is None else time.monotonic() - self._wanted_since
 
     @property
     def id(self) -> str:

@@ -12,6 +12,7 @@ from farm.service import FarmService
 from samples import sample_path
 from tests.api.conftest import client_for, write_config
 from tests.api.polling import wait_for
+from tests.support import printer_toml
 
 CUBE = sample_path("models", "xyz_cube_20mm.stl").read_bytes()
 
@@ -70,3 +71,27 @@ def test_a_load_request_kept_by_an_older_version_is_dropped_on_start(tmp_path: P
         printer = wait_for(client, "/api/printers/P1", lambda p: p["state"] != "offline")
         assert printer["state"] == "idle" and printer["message"] is None
         assert printer["request"] is None
+
+
+LATE_FARM = f"""
+[operators]
+always_present = true
+[scheduling]
+time_limit_s = 1
+late_after_min = 0
+{printer_toml("P1", "ender3", self_clearing=True, virtual_instant=True)}"""
+
+
+def test_a_printer_whose_operator_is_late_prints_what_it_has_loaded(tmp_path: Path):
+    # a load request is late as soon as it is made here
+    with client_for(tmp_path, LATE_FARM) as client:
+        wait_for(client, "/api/printers/P1", lambda p: p["state"] == "idle")
+        urgent = {"material": "PETG", "color": "blue", "priority": "5", "due": "2026-01-01"}
+        assert client.post("/api/jobs", files={"file": ("a.stl", CUBE)}, data=urgent).is_success
+        wait_for(client, "/api/printers/P1", lambda p: (p["request"] or {}).get("kind") == "load")
+        # the PETG print comes first in any plan; nobody loads it; P1 goes on with PLA black
+        assert client.post("/api/jobs", files={"file": ("b.stl", CUBE)}).status_code == 201
+        wait_for(client, "/api/jobs/J0002", lambda j: j["state"] == "done")
+        assert client.get("/api/jobs/J0001").json()["state"] == "queued"
+        printer = wait_for(client, "/api/printers/P1", lambda p: p["request"] is not None)
+        assert printer["request"]["material"] == "PETG"  # asked again
