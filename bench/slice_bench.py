@@ -23,6 +23,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 ANCHORS = Path("/work/shared/anchors")
 MODELS = Path("/work/shared/models")
@@ -198,8 +200,8 @@ def support_table(runs: int) -> str:
     CuraEngine with support on."""
     rows = [
         "| model | slicer | wall s median (min-max) | filament mm | estimated time | "
-        "support mm | retractions |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "support mm | steep faces supported | retractions |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -217,7 +219,7 @@ def support_table(runs: int) -> str:
                     last[label] = (gcode, log)
                     print(f"{name} {label} run {i}: {wall_s:.2f} s", file=sys.stderr)
             for label, (gcode, log) in last.items():
-                rows.append(_support_row(name, label, walls[label], gcode, log))
+                rows.append(_support_row(model, label, walls[label], gcode, log))
     return "\n".join(rows)
 
 
@@ -258,8 +260,9 @@ def _timed(cmd: list[str], timing: Path) -> dict[str, float]:
     return parse_time_v(timing.read_text())
 
 
-def _support_row(name: str, label: str, walls: list[float], gcode: str, log: str = "") -> str:
+def _support_row(model: Path, label: str, walls: list[float], gcode: str, log: str = "") -> str:
     support, filament = _support_and_filament_mm(gcode)
+    steep = steep_supported_percent(model, gcode)
     cura_time = re.search(r"Print time \(s\): (\d+)", log)
     prusa_time = re.search(r"estimated printing time \(normal mode\) = (.*)", gcode)
     if cura_time:
@@ -267,19 +270,23 @@ def _support_row(name: str, label: str, walls: list[float], gcode: str, log: str
     else:  # PrusaSlicer's comment, which slicefarm writes too
         time_s = parse_duration(prusa_time.group(1)) if prusa_time else float("nan")
     return (
-        f"| {name} | {label} | {statistics.median(walls):.2f} ({min(walls):.2f}-{max(walls):.2f})"
-        f" | {filament:.0f} | {format_duration(time_s)} | {support:.0f} | {_retractions(gcode)} |"
+        f"| {model.stem} | {label} | {statistics.median(walls):.2f} "
+        f"({min(walls):.2f}-{max(walls):.2f}) | {filament:.0f} | {format_duration(time_s)} | "
+        f"{support:.0f} | {steep:.0f} % | {_retractions(gcode)} |"
     )
 
 
 SUPPORT_TYPES = ("Support material", "Support material interface", "SUPPORT", "SUPPORT-INTERFACE")
 
 
-def _support_and_filament_mm(gcode: str) -> tuple[float, float]:
-    """XY length of support extrusions and filament pushed (net of retractions), mm."""
-    relative, x, y, e = False, 0.0, 0.0, 0.0
-    support = filament = 0.0
+def _extrusions(gcode: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Extruding moves as (k, 5) x0, y0, x1, y1, z (mm), (k,) bool: support, and the
+    filament pushed (net of retractions, mm)."""
+    relative, x, y, z, e = False, 0.0, 0.0, 0.0, 0.0
+    filament = 0.0
     feature = ""
+    rows: list[tuple[float, float, float, float, float]] = []
+    support: list[bool] = []
     for line in gcode.splitlines():
         if line.startswith(";TYPE:"):
             feature = line[6:].strip()
@@ -289,20 +296,87 @@ def _support_and_filament_mm(gcode: str) -> tuple[float, float]:
             continue
         if not cmd.startswith(("G0", "G1", "G2", "G3", "G92")):
             continue
-        words = dict(re.findall(r"([XYE])(-?[\d.]+)", cmd))
+        words = dict(re.findall(r"([XYZE])(-?[\d.]+)", cmd))
         if cmd.startswith("G92"):
             e = float(words.get("E", e))
             continue
-        nx, ny = float(words.get("X", x)), float(words.get("Y", y))
+        nx, ny, z = float(words.get("X", x)), float(words.get("Y", y)), float(words.get("Z", z))
         if "E" in words:
             value = float(words["E"])
             delta = value if relative else value - e
             e = e if relative else value
             filament += delta
-            if delta > 0 and feature in SUPPORT_TYPES:
-                support += math.hypot(nx - x, ny - y)
+            if delta > 0:
+                rows.append((x, y, nx, ny, z))
+                support.append(feature in SUPPORT_TYPES)
         x, y = nx, ny
-    return support, filament
+    return np.array(rows).reshape(-1, 5), np.array(support, dtype=bool), filament
+
+
+def _support_and_filament_mm(gcode: str) -> tuple[float, float]:
+    """XY length of support extrusions and filament pushed (net of retractions), mm."""
+    seg, support, filament = _extrusions(gcode)
+    d = seg[support, 2:4] - seg[support, 0:2]
+    return float(np.hypot(d[:, 0], d[:, 1]).sum()), filament
+
+
+# A steep face counts as supported with support this close sideways and this far below, mm.
+SUPPORTED_REACH_MM = 1.0
+SUPPORTED_DEPTH_MM = 1.5
+CELL_MM = 0.5
+
+
+def steep_supported_percent(model: Path, gcode: str, angle_deg: float = 50.0) -> float:
+    """Share (by area) of the model's downward faces steeper than angle_deg from the vertical
+    (not on the bed) that have support extrusions below them, %."""
+    sys.path.insert(0, str(ROOT))
+    from slicer.mesh import load_mesh
+
+    mesh = load_mesh(model)
+    tri = mesh.vertices[mesh.faces]
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = np.linalg.norm(cross, axis=1) / 2.0
+    nz = cross[:, 2] / np.maximum(2.0 * area, 1e-12)
+    centre = tri.mean(axis=1) - [0.0, 0.0, mesh.bounds_mm[0, 2]]
+    steep = (nz < -math.sin(math.radians(angle_deg))) & (centre[:, 2] > 0.3)
+    seg, support, _ = _extrusions(gcode)
+    # The slicers centre the part on the bed: match the middles of the xy extents.
+    mid = (seg[~support, :2].min(axis=0) + seg[~support, :2].max(axis=0)) / 2.0
+    shift = mid - mesh.bounds_mm[:, :2].mean(axis=0)
+    pts, z = _sample(seg[support])
+    zs = np.unique(np.round(z, 3))
+    cells = np.unique(_cell_keys(np.floor(pts / CELL_MM), np.searchsorted(zs, np.round(z, 3))))
+    reach = math.ceil(SUPPORTED_REACH_MM / CELL_MM)
+    near = np.arange(-reach, reach + 1)
+    ij = np.floor((centre[steep, :2] + shift) / CELL_MM)
+    hit = np.zeros(len(ij), dtype=bool)
+    lo = np.searchsorted(zs, centre[steep, 2] - SUPPORTED_DEPTH_MM)
+    hi = np.searchsorted(zs, centre[steep, 2])
+    for k in range(int((hi - lo).max(initial=0))):
+        layer = lo + k
+        ok = layer < hi
+        for dx in near:
+            for dy in near:
+                keys = _cell_keys(ij + np.array([dx, dy]), layer)
+                hit |= ok & np.isin(keys, cells)
+    total = area[steep].sum()
+    return float(100.0 * area[steep][hit].sum() / total) if total > 0 else float("nan")
+
+
+def _sample(seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points every CELL_MM / 2 along (k, 5) segments: ((m, 2) xy, (m,) z)."""
+    length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+    n = np.ceil(length / (CELL_MM / 2.0)).astype(np.int64) + 1
+    which = np.repeat(np.arange(len(seg)), n)
+    t = (np.arange(len(which)) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n - 1, n).clip(1)
+    xy = seg[which, :2] + t[:, None] * (seg[which, 2:4] - seg[which, :2])
+    return xy, seg[which, 4]
+
+
+def _cell_keys(ij: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """One int64 per (cell, layer)."""
+    i, j = ij.astype(np.int64).T + 10_000
+    return (layer.astype(np.int64) * 20_000 + i) * 20_000 + j
 
 
 def write_section(body: str, part: str = "") -> None:
@@ -345,7 +419,10 @@ def main() -> int:
             f"load average {load:.1f} -> {os.getloadavg()[0]:.1f} on 2 cores; slicefarm "
             "`--set support=auto`, PrusaSlicer support auto at 40 deg from the horizontal, "
             "CuraEngine `support_enable=true`, all else the anchor settings; estimated time: "
-            "ours from `gcode.estimate`, the anchors' own).\n\n" + table
+            "ours from `gcode.estimate`, the anchors' own; steep faces supported: the share of "
+            "the model's downward faces more than 50 deg from the vertical, off the bed, with "
+            f"support within {SUPPORTED_REACH_MM:g} mm sideways and {SUPPORTED_DEPTH_MM:g} mm "
+            "below them, by area).\n\n" + table
         )
         print(body)
         if not args.no_write:
