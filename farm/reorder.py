@@ -31,7 +31,7 @@ from farm.placement import FarmState
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 32  # positions of the order between two snapshots of the farm state
-MAX_JUMP_SHARE = 0.1  # a late job moves forward by at most this share of the order
+MAX_JUMP_SHARE = 0.3  # a late job moves forward by at most this share of the order
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from farm.reorder import reorder_variants
 log = logging.getLogger(__name__)
 
 GREEDY_SHARE = 0.3  # at most this share of the time limit for greedy passes
-REORDER_SHARE = 0.5  # about this share of the time limit for the iterated greedy
+REORDER_SHARE = 0.65  # about this share of the time limit for the iterated greedy
 REORDER_S_PER_PRINTER = 12e-6  # a list-schedule replay: about this per (task, eligible printer)
 REORDER_END = 0.8  # ... which stops by this share of the time limit in any case
 REORDER_MAX_REPLAYS = 100  # more rarely pays on small farms, where CP-SAT does better
