@@ -62,3 +62,18 @@ def test_internal_bridge_has_bridge_flow_speed_and_covers_the_inside(box_gcode: 
     chunk = box_gcode.split(";TYPE:Bridge infill", 1)[1].split(";TYPE:", 1)[0]
     feeds = {int(f) for f in re.findall(r"^G1 F(\d+)$", chunk, re.M)}
     assert feeds == {round(SliceSettings().bridge_speed_mm_s * 60)}
+
+
+def _main_direction_deg(seg: np.ndarray) -> float:
+    """The direction (mod 180, whole degrees) most of the segments' length runs in."""
+    angle = np.degrees(np.arctan2(seg[:, 3] - seg[:, 1], seg[:, 2] - seg[:, 0])) % 180.0
+    length = np.bincount(np.round(angle).astype(int) % 180, weights=segment_length(seg))
+    return float(np.argmax(length))
+
+
+def test_internal_bridge_crosses_the_sparse_lines_below(box_gcode: str) -> None:
+    layers = read(box_gcode).layers
+    i = len(layers) - SliceSettings().top_layers
+    strands = _main_direction_deg(layers[i].seg_array("Bridge infill"))
+    below = _main_direction_deg(layers[i - 1].seg_array("Internal infill"))
+    assert abs(strands - below) == pytest.approx(90.0, abs=1.0)
