@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
-from farm.bound_lp import lp_bound
+from farm.bound_lp import (
+    CAPS_MIN,
+    lp_bound,
+    possible_ends,
+    presence_gaps,
+    presence_windows,
+    printer_capacity,
+)
 from farm.bounds import job_ends, lower_bound, task_ends
 from farm.fifo import fifo_plan
 from farm.greedy import greedy_plan
@@ -135,3 +143,38 @@ def test_where_copies_start_tightens_the_lp_on_small_crowded_instances():
         gains.append(lp_bound(problem, done) - lp_bound(problem, done, with_windows=False))
     assert min(gains) >= -1
     assert sum(g > 0 for g in gains) >= 2, gains
+
+
+NIGHT = [{"start": 0, "end": 100, "operators": 1}, {"start": 600, "end": 2000, "operators": 1}]
+
+
+@pytest.mark.parametrize(
+    ("after", "durations", "end"),
+    [
+        (50, {30}, 50),  # starts at 20, inside the first stretch
+        (130, {30}, 130),  # starts at 100, the end of the stretch, at the latest ...
+        (200, {30}, 630),  # ... and then not before 600 + 30
+        (200, {30, 150}, 200),  # a 150 min print started at 50
+        (260, {30, 150}, 630),  # started at 100 it ends by 250
+        (1990, {30}, 1990),
+        (2000, {30}, 2000),
+    ],
+)
+def test_possible_ends_start_prints_inside_a_stretch_of_presence(after, durations, end):
+    problem = load_problem(instance([printer("P1")], [job("A", 30)], shifts=NIGHT))
+    windows = presence_windows(problem)
+    got = possible_ends(np.array([after]), durations, windows)[0]
+    assert got == end
+
+
+def test_printer_capacity_caps_the_night_and_skips_maintenance():
+    raw = instance([printer("P1", bed_clear=False)], [job("A", 30)], shifts=NIGHT,
+                   maintenance=[{"printer": "P1", "start": 300, "end": 700}])  # fmt: skip
+    problem = load_problem(raw)
+    times = np.array([100, 250, 800])
+    cap = printer_capacity(problem, problem.printers[0], times, presence_gaps(problem))
+    no_cap, cap_60 = CAPS_MIN.index(0), CAPS_MIN.index(60)
+    # presence 100, then 600..800 minus maintenance to 700: 100 more; the night [100, 600)
+    # can be covered only up to the maintenance at 300
+    assert list(cap[:, no_cap]) == [100, 100 + 150, 200 + 200]
+    assert list(cap[:, cap_60]) == [100, 100 + 60, 200 + 60]
