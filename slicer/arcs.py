@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from gcode.motion import ARC_SEGMENT_MM
 from slicer.slicing import SIMPLIFY_TOLERANCE_MM
 
 # With arc fitting the slicer simplifies contours only this much (instead of 0.025 mm), so
@@ -32,9 +33,9 @@ MIN_ARC_SEGMENTS = 3
 # Radii tried per fit, within two tolerances of the three-point circle's.
 RADIUS_STEPS = 33
 _RADIUS_OFFSETS = np.linspace(-2.0, 2.0, RADIUS_STEPS) * ARC_TOLERANCE_MM
-# Firmware cuts arcs into chords this long (Marlin's MM_PER_ARC_SEGMENT, Klipper's
-# resolution; gcode.motion times them so), mm.
-FIRMWARE_ARC_SEGMENT_MM = 1.0
+# Firmware cuts arcs into chords ARC_SEGMENT_MM long (Marlin's MM_PER_ARC_SEGMENT, Klipper's
+# resolution; gcode.motion times them so).
+FIRMWARE_ARC_SEGMENT_MM = ARC_SEGMENT_MM
 # Those chords stray r - sqrt(r² - (chord/2)²) ~ chord² / 8r from the arc: from this radius
 # on no more than the contours without arc fitting stray (SIMPLIFY_TOLERANCE_MM), so the
 # printed path is no coarser than the polyline (smaller arcs would print as coarse polygons,
