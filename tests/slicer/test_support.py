@@ -68,6 +68,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         # A 6 mm pillar with a 10 mm horizontal ledge out to the right at z = 8..10.
         "ledge": [_box([6, 8, 10], [3, 4, 5]), _box([10, 8, 2], [11, 4, 9])],
         "sphere": [trimesh.creation.icosphere(subdivisions=3, radius=8)],
+        # A wall with two 4 mm wide fins 3 mm apart sticking out 8 mm at z = 8..10.
+        "fins": [_box([11, 3, 10], [5.5, 1.5, 5]), *(_box([4, 8, 2], [x, 7, 9]) for x in (2, 9))],
     }
     for name, meshes in parts.items():
         trimesh.util.concatenate(meshes).export(d / f"{name}.stl")
@@ -227,15 +229,16 @@ def test_sheath_loops_round_the_base(models: dict[str, Path]) -> None:
 
 
 def test_closing_merges_nearby_columns(models: dict[str, Path]) -> None:
-    def area(*overrides: str) -> float:
-        prog = _slice(models["t"], "support=auto", *overrides)
-        seg = _segments(prog, ANY_SUPPORT)[5]
-        return shapely.convex_hull(_lines(seg)).area, len(seg)
+    def in_gap(*overrides: str) -> int:
+        """Support points on layer 20 between the two fins (x = 4..7 from the wall's end)."""
+        prog = _slice(models["fins"], "support=auto", "support_offset_mm=0", *overrides)
+        x0 = _points(prog, PART)[5][:, 0].min() - W / 2
+        x = _points(prog, ANY_SUPPORT)[20][:, 0]
+        return int(((x > x0 + 4 + 0.5) & (x < x0 + 7 - 0.5)).sum())
 
-    # The cap's two arms are 6 mm apart (the stem): a larger radius cannot join them through
-    # the stem, so the areas stay the same; offset 0 keeps support under the arms only.
-    assert area("support_closing_radius_mm=0")[0] == pytest.approx(area()[0], rel=0.02)
-    assert area("support_offset_mm=0")[0] < area()[0]
+    # The fins are 3 mm apart: a 2 mm closing radius fills the gap, none leaves it empty.
+    assert in_gap() > 0
+    assert in_gap("support_closing_radius_mm=0") == 0
 
 
 def test_buildplate_only_drops_support_resting_on_the_part(models: dict[str, Path]) -> None:
