@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from farm.derive import make_plan
 from farm.errors import ScheduleError
-from farm.memo_calendar import MemoCalendar
+from farm.fast_state import FastFarmState
 from farm.model import Plan, Problem, Task
 from farm.placement import FarmState, Slot
 
@@ -65,31 +65,22 @@ def priority_rules(problem: Problem, pull_min: int = WEIGHT_PULL_MIN) -> dict[st
     def edd(task: Task) -> tuple:
         return (due(task), -task.job.weight, task.job.release_min, task.id)
 
+    shortest = {t.job.id: _min_duration(problem, t) for t in problem.tasks}
+
     def lst(task: Task) -> tuple:
-        return (due(task) - _min_duration(problem, task), -task.job.weight, task.id)
+        return (due(task) - shortest[task.job.id], -task.job.weight, task.id)
 
     def wlst(task: Task) -> tuple:
         pull = pull_min * (task.job.weight - 1)
-        return (due(task) - _min_duration(problem, task) - pull, task.id)
+        return (due(task) - shortest[task.job.id] - pull, task.id)
 
     return {"edd": edd, "lst": lst, "wlst": wlst}
 
 
-def best_slot(state: FarmState, task: Task, swap_penalty_min: int) -> tuple[str, Slot] | None:
+def best_slot(state: FastFarmState, task: Task, swap_penalty_min: int) -> tuple[str, Slot] | None:
     """The printer and slot with the earliest end (+ penalty for a swap)."""
-    job, params, calendar = task.job, state.problem.params, state.calendar
-    filament = job.filament
-    bounds = []
-    # FarmState.lower_bound_end + the swap penalty, inlined: this loop is the greedy's hot spot
-    for i, p in enumerate(state.problem.eligible[job.id]):
-        track = state.tracks[p.id]
-        swap = track.loaded != filament
-        u = calendar.next_on_shift(max(track.free_min, job.release_min))
-        turnaround = params.turnaround_min(track.occupied, swap)
-        bounds.append((u + turnaround + job.durations_min[p.model] + swap_penalty_min * swap, i, p))
-    bounds.sort()
     best: tuple[int, str, Slot] | None = None
-    for bound, _, p in bounds:
+    for bound, p in state.ranked_printers(task, swap_penalty_min):
         if best is not None and bound >= best[0]:
             break
         slot = state.earliest(task, p)
@@ -125,9 +116,7 @@ def list_schedule(
     pinned: dict[str, Pinned] | None = None,
 ) -> Plan:
     """Append tasks in ``order``, each to its best printer (or its pinned one, if it fits)."""
-    state = FarmState(problem)
-    # same answers, remembered between tasks: most ask the same printers the same question
-    state.calendar = MemoCalendar(problem.shifts, problem.horizon_end_min)
+    state = FastFarmState(problem)
     pinned = pinned or {}
     for task in order:
         pin = pinned.get(task.id)

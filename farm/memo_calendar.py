@@ -11,6 +11,8 @@ fails, the search resumes at ``u`` instead of ``t``.  Giving capacity back
 
 from __future__ import annotations
 
+import numpy as np
+
 from farm.shifts import OperatorCalendar
 
 _NONE = -1  # remembered "no slot before the horizon"
@@ -35,6 +37,10 @@ class MemoCalendar(OperatorCalendar):
         found = super().earliest(start_min, duration_min)
         self._memo[key] = _NONE if found is None else found
         return found
+
+    def next_on_shift_many(self, t_min: np.ndarray) -> np.ndarray:
+        """:meth:`next_on_shift` of every minute of ``t_min`` (int array)."""
+        return self._next_on_shift[np.clip(t_min, 0, self.horizon_min)]
 
     def release(self, start_min: int, duration_min: int) -> None:
         self._memo.clear()

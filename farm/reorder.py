@@ -23,10 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from farm.derive import make_plan
+from farm.fast_state import FastFarmState
 from farm.greedy import Variant, best_slot, variant_order
-from farm.memo_calendar import MemoCalendar
 from farm.model import Assignment, Filament, Plan, Problem, Task
-from farm.placement import FarmState
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +61,7 @@ class _Replayer:
     def run(self, order: list[Task], base: _Incumbent | None, start: int) -> _Incumbent | None:
         """The plan of ``order``, reusing ``base``'s state before position ``start``
         (``base``'s order must agree with ``order`` there); None if a task does not fit."""
-        state = FarmState(self.p)
-        state.calendar = MemoCalendar(self.p.shifts, self.p.horizon_end_min)
+        state = FastFarmState(self.p)
         snapshots: list[_Snapshot] = []
         begin = 0
         if base is not None and start > 0:
@@ -75,6 +73,7 @@ class _Replayer:
             for pid, (free_min, loaded, occupied) in snap.tracks.items():
                 track = state.tracks[pid]
                 track.free_min, track.loaded, track.occupied = free_min, loaded, occupied
+            state.resync()
             state.assignments = list(base.assignments[:begin])
         for i in range(begin, len(order)):
             if i % SNAPSHOT_EVERY == 0:
@@ -88,7 +87,7 @@ class _Replayer:
         return _Incumbent(order, state.assignments, snapshots, self._objective(state.assignments))
 
     @staticmethod
-    def _snapshot(state: FarmState, placed: int) -> _Snapshot:
+    def _snapshot(state: FastFarmState, placed: int) -> _Snapshot:
         tracks = {pid: (t.free_min, t.loaded, t.occupied) for pid, t in state.tracks.items()}
         return _Snapshot(placed, state.calendar.free.copy(), tracks)
 
