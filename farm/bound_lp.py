@@ -48,6 +48,10 @@ complete by ``s + D_j`` had the turnarounds of all its copies (``>= start + clea
 each, one ``clear`` of slack per printer whose bed starts clear) done by ``s``, while
 operators supply at most the sum of ``operators`` over the shift minutes before ``s``.
 The job's breakpoints are placed at ``s + D_j`` so that the row reads ``y_j(s + D_j)``.
+
+**Cover cuts.**  In a plan every ``y`` is 0 or 1, so a printer or operator row
+``sum a_j y_j <= b`` also gives ``sum_{j in C} y_j <= |C| - 1`` for any set ``C`` with
+``sum_C a_j > b`` (a cover): the LP is solved again with the covers its solution violates.
 """
 
 from __future__ import annotations
@@ -70,6 +74,10 @@ RUSH_STEP_MIN = 5  # ... and every 5 min in the first RUSH_MIN of a stretch of p
 RUSH_MIN = 120
 DETAIL_MIN = 4 * 1440  # breakpoints follow the operator rows this long after the due date
 MAX_SETS = 64  # printer sets per row family (unions of eligible sets)
+COVER_ROUNDS = 3  # rounds of cover cuts on the knapsack rows ...
+COVER_MAX_TASKS = 1000  # ... of problems this small (each round solves the LP again)
+COVER_MAX_ITEMS = 200  # cover cuts only on rows with at most this many jobs
+COVER_VIOLATION = 1e-3
 LP_TOLERANCE = 1e-6  # relative slack taken off the LP optimum before rounding down
 
 
@@ -253,6 +261,7 @@ class LpRows:
         self.cols: list[np.ndarray] = []
         self.data: list[np.ndarray] = []
         self.rhs: list[float] = []
+        self.knapsacks: list[int] = []  # rows over 0/1 values only (cover cuts apply)
 
     def add_family(self, ref: np.ndarray, coef: np.ndarray, rhs: np.ndarray) -> None:
         """Rows ``sum_j coef[j] * y[ref[j, k]] <= rhs[k]`` for each column k of ``ref``."""
@@ -260,6 +269,8 @@ class LpRows:
         most = (coef[:, None] * present).sum(axis=0)
         for k in np.flatnonzero(most > rhs):
             cols = ref[present[:, k], k]
+            if cols.size <= COVER_MAX_ITEMS:
+                self.knapsacks.append(len(self.rows))
             self.rows.append(np.full(cols.size, len(self.rhs)))
             self.cols.append(cols)
             self.data.append(coef[present[:, k]].astype(float))
@@ -331,6 +342,30 @@ def _operator_rows(problem: Problem, jobs: list[JobVars], times: np.ndarray, row
     rows.add_family(ref, coef, supply[times] + params.clear_min * clean)
 
 
+def add_cover_cuts(rows: LpRows, y: np.ndarray) -> int:
+    """Cover cuts violated by ``y``; how many were added.
+
+    In a plan every variable of a knapsack row is 0 or 1, so for any set ``C`` whose
+    coefficients sum past the right-hand side at most ``|C| - 1`` are 1, and so for ``C``
+    extended by the items at least as heavy as its heaviest.
+    """
+    added = 0
+    for r in list(rows.knapsacks):
+        cols, weight, rhs = rows.cols[r], rows.data[r], rows.rhs[rows.rows[r][0]]
+        order = np.argsort((1.0 - y[cols]) / weight, kind="stable")
+        total = np.cumsum(weight[order])
+        size = int(np.searchsorted(total, rhs, side="right")) + 1
+        if size > order.size:
+            continue
+        cover = order[:size]
+        heavy = np.flatnonzero(weight >= weight[cover].max())
+        members = np.union1d(cover, heavy)
+        if y[cols[members]].sum() > size - 1 + COVER_VIOLATION:
+            rows.add_row(list(cols[members]), [1.0] * members.size, float(size - 1))
+            added += 1
+    return added
+
+
 def lp_bound(problem: Problem, earliest: Mapping[str, int], *, with_windows: bool = True) -> int:
     """A valid lower bound on the weighted tardiness (weight·min) from the LP relaxation
     described in the module docstring; ``earliest``: job id -> a lower bound on its
@@ -352,9 +387,13 @@ def lp_bound(problem: Problem, earliest: Mapping[str, int], *, with_windows: boo
     if with_windows:
         n_vars = add_window_rows(problem, jobs, rows, n_vars)
         cost = np.concatenate((cost, np.zeros(n_vars - cost.size)))
-    a, b = rows.matrix(n_vars)
-    result = linprog(cost, A_ub=a.tocsr(), b_ub=b, bounds=(0, 1), method="highs")
-    if result.status != 0:
-        raise RuntimeError(f"lower bound LP failed: {result.message}")
+    rounds = COVER_ROUNDS if len(problem.tasks) <= COVER_MAX_TASKS else 0
+    for _ in range(rounds + 1):
+        a, b = rows.matrix(n_vars)
+        result = linprog(cost, A_ub=a.tocsr(), b_ub=b, bounds=(0, 1), method="highs")
+        if result.status != 0:
+            raise RuntimeError(f"lower bound LP failed: {result.message}")
+        if not add_cover_cuts(rows, result.x):
+            break  # the last LP solved is the tightest: every cut is valid
     value = result.fun + constant + fixed
     return max(0, math.floor(value - LP_TOLERANCE * max(1.0, abs(value))))

@@ -78,6 +78,20 @@ def test_two_jobs_cannot_both_use_one_printer_before_their_due_date():
     assert 0 < bound <= brute_force(problem).weighted_tardiness_min == 75
 
 
+def test_only_two_of_three_prints_fit_a_short_stretch():
+    # operator on [0, 100) and from 1000: 5 + 60, 10 + 60, and the third waits until 1010
+    shifts = [
+        {"start": 0, "end": 100, "operators": 1},
+        {"start": 1000, "end": 2000, "operators": 1},
+    ]
+    jobs = [job(f"J{i}", 60, due=300) for i in range(3)]
+    problem = load_problem(instance([printer("P1")], jobs, shifts=shifts))
+    assert chain_only(problem) == 0
+    best = brute_force(problem).weighted_tardiness_min
+    assert best == 770
+    assert 700 <= lower_bound(problem, with_operators=False).weighted_tardiness_min <= best
+
+
 def test_one_operator_cannot_start_ten_printers_at_once():
     # 10 printers, 10 jobs of 30 min due at 40: one operator does a 5 min start each
     printers = [printer(f"P{i}") for i in range(10)]
