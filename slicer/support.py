@@ -113,7 +113,9 @@ def overhangs(
     return out
 
 
-def _beyond(outline: shapely.Geometry, lower: shapely.Geometry, allowed_mm: float):
+def _beyond(
+    outline: shapely.Geometry, lower: shapely.Geometry, allowed_mm: float
+) -> shapely.Geometry:
     """The part of ``outline`` more than ``allowed_mm`` outside ``lower``."""
     return shapely.difference(outline, offset(lower, allowed_mm) if allowed_mm > 0 else lower)
 
@@ -153,7 +155,7 @@ def contacts(
     out = []
     for j, area in enumerate(over):
         below = outlines[j - 1] if j else EMPTY
-        for _ in range(EXPAND_STEPS if not area.is_empty else 0):
+        for _ in range(0 if area.is_empty else EXPAND_STEPS):
             area = shapely.buffer(area, offset_mm / EXPAND_STEPS, quad_segs=QUAD_SEGS)
             area = shapely.difference(area, below)
         out.append(area)
@@ -316,7 +318,9 @@ def support_paths(
     return out
 
 
-def _sheath(area: shapely.Geometry, walls: int, width_mm: float, cur: np.ndarray):
+def _sheath(
+    area: shapely.Geometry, walls: int, width_mm: float, cur: np.ndarray
+) -> list[np.ndarray]:
     """``walls`` closed loops inside the edge of ``area``, each starting nearest the previous
     end: list of (n, 2) float64 point arrays, mm."""
     rings: list[np.ndarray] = []
