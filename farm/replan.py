@@ -42,6 +42,8 @@ from farm.shifts import capacity_profile
 from farm.solve import repair_hint, solve
 
 log = logging.getLogger(__name__)
+# of a re-plan's time: planning around the kept prints; the rest checks what freeing them gains
+STABLE_SHARE = 2 / 3
 
 
 def add_jobs(problem: Problem, jobs: Iterable[Job]) -> Problem:
@@ -291,12 +293,12 @@ def replan(
     within ``stable_min`` and needs no swap or clear (see :func:`ready_prefix`) keep
     printer, order and start unless freeing them cuts weighted tardiness by more than
     ``min_gain`` (a share) and at least an hour·weight.  The rest is hinted by ``previous``."""
-    half = time_limit_s / 2
+    stable_s = STABLE_SHARE * time_limit_s
     kw = {"workers": workers, "seed": seed}
-    stable = _stable_plan(problem, previous, half, stable_min, self_clearing, kw)
+    stable = _stable_plan(problem, previous, stable_s, stable_min, self_clearing, kw)
     if stable is None:
         return solve(problem, time_limit_s=time_limit_s, hint=previous, **kw)
-    free = solve(problem, time_limit_s=half, hint=stable, **kw)
+    free = solve(problem, time_limit_s=time_limit_s - stable_s, hint=stable, **kw)
     gain = stable.weighted_tardiness_min - free.weighted_tardiness_min
     if gain > max(60, min_gain * stable.weighted_tardiness_min):
         log.info("replan: moving near-term prints gains %d weight·min", gain)
