@@ -8,7 +8,7 @@ from farm.derive import make_plan
 from farm.greedy import greedy_plan
 from farm.instance_io import load_problem
 from farm.model import Assignment
-from farm.replan import add_jobs, advance, printer_down, ready_prefix, replan
+from farm.replan import add_jobs, advance, printer_down, ready_prefix, replan, without
 from farm.solve import repair_hint
 from tests.farm.sched_util import DATA, assert_valid, instance, job, printer
 
@@ -112,3 +112,16 @@ def test_a_print_the_previous_plan_did_not_have_is_not_kept():
     repaired = repair_hint(problem, previous)  # NEW goes first on the idle P2
     assert ready_prefix(problem, repaired, 120)[-1].task_id == "NEW#0"
     assert ready_prefix(problem, repaired, 120, known=["A#0"]) == [previous.assignments[0]]
+
+
+def test_any_plan_of_the_rest_fits_around_the_kept_prints():
+    problem = load_problem(DATA / "M-5.json")
+    plan = greedy_plan(problem, quick=True)
+    everyone = [p.id for p in problem.printers]  # keeps more: clears do not stop a prefix
+    fixed = ready_prefix(problem, plan, 24 * 60, self_clearing=everyone)
+    assert len({a.printer_id for a in fixed}) > 1 and len(fixed) < len(plan.assignments)
+    rest, old_id = without(problem, fixed, plan)
+    assert len(rest.tasks) == len(problem.tasks) - len(fixed)
+    rest_plan = greedy_plan(rest, quick=True)  # knows nothing of the kept prints
+    back = [replace(a, task_id=old_id[a.task_id]) for a in rest_plan.assignments]
+    assert_valid(problem, make_plan(problem, [*fixed, *back], "merged"))
