@@ -43,6 +43,11 @@ def test_demo_farm_loads():
             'virtual_faults = "meteor=1"',
             "printers.0.virtual_faults",
         ),
+        (
+            '[scheduling]\nlate_after_min = -5\n[[printers]]\nid = "P1"\nprofile = "ender3"\n'
+            'port = "virtual"',
+            "scheduling.late_after_min",
+        ),
     ],
 )
 def test_bad_config_names_the_field(tmp_path: Path, text: str, field: str):
