@@ -340,6 +340,23 @@ def _operator_rows(problem: Problem, jobs: list[JobVars], times: np.ndarray, row
     coef = quantity * (params.start_min + params.clear_min)
     ref = np.stack([_references([jv], times + jv.shortest_min)[0] for jv in jobs])
     rows.add_family(ref, coef, supply[times] + params.clear_min * clean)
+    # or: only the copies that can be first on a clear bed with their filament loaded save
+    discount = np.array([_clear_bed_saving(problem, jv.job) for jv in jobs])
+    rows.add_family(ref, coef - discount, supply[times])
+
+
+def _clear_bed_saving(problem: Problem, job: Job) -> int:
+    """Operator minutes ``job``'s copies can save below ``start + clear`` each: ``clear`` per
+    copy that is the first print on a printer whose bed starts clear, if that turnaround
+    has no swap (one copy per such printer)."""
+    params = problem.params
+    full = params.start_min + params.clear_min
+    savings = []
+    for p in problem.eligible[job.id]:
+        state = problem.initial_state(p)
+        turnaround = params.turnaround_min(state.bed_occupied, state.loaded != job.filament)
+        savings.append(max(0, full - turnaround))
+    return sum(sorted(savings, reverse=True)[: job.quantity])
 
 
 def add_cover_cuts(rows: LpRows, y: np.ndarray) -> int:
