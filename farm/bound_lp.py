@@ -46,7 +46,11 @@ Summing over ``p in S`` gives the row for the copies of ``J(S)``.
 stretch without operators): a job whose shortest eligible duration is ``D_j`` and that is
 complete by ``s + D_j`` had the turnarounds of all its copies (``>= start + clear`` minutes
 each, one ``clear`` of slack per printer whose bed starts clear) done by ``s``, while
-operators supply at most the sum of ``operators`` over the shift minutes before ``s``.
+operators supply at most the sum of ``operators`` over the shift minutes before ``s``.  A
+second row per ``s`` takes the slack job by job instead: only a copy that is the first
+print on a printer whose bed starts clear has a shorter turnaround
+(``start + swap·[filament differs]``), one copy per printer, so a job saves at most the
+``quantity`` largest such savings over its eligible printers.
 The job's breakpoints are placed at ``s + D_j`` so that the row reads ``y_j(s + D_j)``.
 
 **Cover cuts.**  In a plan every ``y`` is 0 or 1, so a printer or operator row
