@@ -108,8 +108,7 @@ def _nearest_point(part: shapely.Geometry, xy: np.ndarray) -> np.ndarray:
     p = shapely.Point(xy)
     if shapely.contains(part, p):
         return np.asarray(xy, dtype=np.float64)
-    ring = part.boundary
-    return np.asarray(ring.interpolate(ring.project(p)).coords[0])
+    return shapely.get_coordinates(shapely.shortest_line(part, p))[0]
 
 
 def _walk(part: shapely.Polygon, start: np.ndarray, end: np.ndarray) -> np.ndarray | None:

@@ -158,3 +158,14 @@ def test_route_between_the_arms_of_a_c_goes_round_through_the_part() -> None:
     points = np.vstack([a, via, b])
     assert segments_inside(c, points[:-1], points[1:]).all()
     assert points[:, 0].min() < 5.0  # round the back of the C
+
+
+def test_nearest_point_at_the_start_of_a_hole_ring() -> None:
+    """Where a hole's ring starts, measuring along the boundary is ambiguous (end of the
+    exterior or start of the hole): the nearest point must still be that corner."""
+    from slicer.combing import _nearest_point
+
+    # An L-shaped hole whose ring starts at its inner (reflex) corner, (10, 10).
+    hole = [(10, 10), (10, 15), (5, 15), (5, 5), (15, 5), (15, 10)]
+    frame = shapely.Polygon([(0, 0), (20, 0), (20, 20), (0, 20)], [hole])
+    assert np.allclose(_nearest_point(frame, np.array([9.5, 9.5])), (10.0, 10.0))
