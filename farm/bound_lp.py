@@ -60,6 +60,7 @@ The job's breakpoints are placed at ``s + D_j`` so that the row reads ``y_j(s + 
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ from scipy.sparse import coo_matrix
 
 from farm.model import Job, Printer, Problem
 from farm.shifts import capacity_profile
+
+logger = logging.getLogger(__name__)
 
 CAPS_MIN = (0, 30, 60, 120, 240, 480)  # theta per printer row; 0 stands for "no cap"
 ROW_STEP_MIN = 60  # printer rows every hour
@@ -409,12 +412,14 @@ def lp_bound(problem: Problem, earliest: Mapping[str, int], *, with_windows: boo
         n_vars = add_window_rows(problem, jobs, rows, n_vars)
         cost = np.concatenate((cost, np.zeros(n_vars - cost.size)))
     rounds = COVER_ROUNDS if len(problem.tasks) <= COVER_MAX_TASKS else 0
+    value = fixed  # jobs that finish past the horizon: a bound on their own
     for _ in range(rounds + 1):
         a, b = rows.matrix(n_vars)
         result = linprog(cost, A_ub=a.tocsr(), b_ub=b, bounds=(0, 1), method="highs")
         if result.status != 0:
-            raise RuntimeError(f"lower bound LP failed: {result.message}")
+            logger.warning("lower bound LP of %s failed: %s", problem.name, result.message)
+            break
+        value = result.fun + constant + fixed  # every cut is valid: the last LP is tightest
         if not add_cover_cuts(rows, result.x):
-            break  # the last LP solved is the tightest: every cut is valid
-    value = result.fun + constant + fixed
+            break
     return max(0, math.floor(value - LP_TOLERANCE * max(1.0, abs(value))))
