@@ -168,7 +168,12 @@ def verdict(rows: list[Row]) -> list[str]:
             f"= {share:.2f} (target >= 0.5): {_yes(share >= 0.5)}"
         )
     if small:
-        lines.append(f"- S within 2 % of the lower bound: {_yes(s_ok)}")
+        above = ", ".join(
+            f"{r.name} {wt(r.cpsat)} vs {r.lb_wt}"
+            + (f" (+{wt(r.cpsat) / r.lb_wt - 1:.1%})" if r.lb_wt else "")
+            for r in small
+        )
+        lines.append(f"- S within 2 % of the lower bound: {_yes(s_ok)} ({above})")
     return lines
 
 
