@@ -81,6 +81,7 @@ RUSH_STEP_MIN = 5  # ... and every 5 min in the first RUSH_MIN of a stretch of p
 RUSH_MIN = 120
 DETAIL_MIN = 4 * 1440  # breakpoints follow the operator rows this long after the due date
 MAX_SETS = 64  # printer sets per row family (unions of eligible sets)
+SWAP_MAX_TASKS = 1000  # unavoidable swaps (farm.bound_swaps) for problems this small
 COVER_ROUNDS = 3  # rounds of cover cuts on the knapsack rows ...
 COVER_MAX_TASKS = 1000  # ... of problems this small (each round solves the LP again)
 COVER_MAX_ITEMS = 200  # cover cuts only on rows with at most this many jobs
@@ -181,6 +182,13 @@ def operator_times(problem: Problem) -> np.ndarray:
     return times[(times > 0) & (times < problem.horizon_end_min)]
 
 
+def swap_times(op_times: np.ndarray, problem: Problem) -> np.ndarray:
+    """The operator row times in the first ``RUSH_MIN`` of each stretch of presence."""
+    starts, _ends = presence_windows(problem)
+    k = np.searchsorted(starts, op_times, side="right") - 1
+    return op_times[(k >= 0) & (op_times - starts[np.maximum(k, 0)] <= RUSH_MIN)]
+
+
 def _breakpoints(first: int, horizon: int, lead: int, op_times: np.ndarray) -> np.ndarray:
     """``first``, every operator row time + ``lead`` after it up to ``DETAIL_MIN`` later,
     then daily, and the horizon."""
@@ -251,7 +259,7 @@ def _objective(problem: Problem, jobs: list[JobVars], n_vars: int) -> tuple[np.n
     return cost, constant
 
 
-def _references(jobs: list[JobVars], times: np.ndarray) -> np.ndarray:
+def references(jobs: list[JobVars], times: np.ndarray) -> np.ndarray:
     """``ref[j, k]``: job j's variable at its last breakpoint ``<= times[k]``, -1 if none."""
     ref = np.full((len(jobs), times.size), -1, dtype=np.int64)
     for row, jv in enumerate(jobs):
@@ -345,7 +353,7 @@ def _operator_rows(problem: Problem, jobs: list[JobVars], times: np.ndarray, row
     clean = sum(not problem.initial_state(p).bed_occupied for p in problem.printers)
     quantity = np.array([jv.job.quantity for jv in jobs])
     coef = quantity * (params.start_min + params.clear_min)
-    ref = np.stack([_references([jv], times + jv.shortest_min)[0] for jv in jobs])
+    ref = np.stack([references([jv], times + jv.shortest_min)[0] for jv in jobs])
     rows.add_family(ref, coef, supply[times] + params.clear_min * clean)
     # or: only the copies that can be first on a clear bed with their filament loaded save
     discount = np.array([_clear_bed_saving(problem, jv.job) for jv in jobs])
@@ -390,12 +398,20 @@ def add_cover_cuts(rows: LpRows, y: np.ndarray) -> int:
     return added
 
 
-def lp_bound(problem: Problem, earliest: Mapping[str, int], *, with_windows: bool = True) -> int:
+def lp_bound(
+    problem: Problem,
+    earliest: Mapping[str, int],
+    *,
+    with_windows: bool = True,
+    with_swaps: bool | None = None,
+) -> int:
     """A valid lower bound on the weighted tardiness (weight·min) from the LP relaxation
     described in the module docstring; ``earliest``: job id -> a lower bound on its
     completion (:func:`farm.bounds.copy_ends`).  ``with_windows`` adds the stretch-of-presence
-    variables of :mod:`farm.bound_windows`."""
-    from farm.bound_windows import add_window_rows  # it builds on this module
+    variables of :mod:`farm.bound_windows`, ``with_swaps`` the unavoidable swaps of
+    :mod:`farm.bound_swaps` (by default up to ``SWAP_MAX_TASKS`` tasks)."""
+    from farm.bound_swaps import add_swap_rows  # they build on this module
+    from farm.bound_windows import add_window_rows
 
     op_times = operator_times(problem)
     jobs, fixed = _job_vars(problem, earliest, op_times)
@@ -404,13 +420,17 @@ def lp_bound(problem: Problem, earliest: Mapping[str, int], *, with_windows: boo
     n_vars = jobs[-1].first_var + jobs[-1].breaks_min.size - 1
     times = np.arange(ROW_STEP_MIN, problem.horizon_end_min, ROW_STEP_MIN, dtype=np.int64)
     rows = LpRows()
-    _printer_rows(problem, jobs, _references(jobs, times), times, rows)
+    _printer_rows(problem, jobs, references(jobs, times), times, rows)
     _operator_rows(problem, jobs, op_times, rows)
     rows.add_chains(jobs)
     cost, constant = _objective(problem, jobs, n_vars)
     if with_windows:
         n_vars = add_window_rows(problem, jobs, rows, n_vars)
-        cost = np.concatenate((cost, np.zeros(n_vars - cost.size)))
+    if with_swaps is None:
+        with_swaps = len(problem.tasks) <= SWAP_MAX_TASKS
+    if with_swaps:
+        n_vars = add_swap_rows(problem, jobs, swap_times(op_times, problem), rows, n_vars)
+    cost = np.concatenate((cost, np.zeros(n_vars - cost.size)))
     rounds = COVER_ROUNDS if len(problem.tasks) <= COVER_MAX_TASKS else 0
     value = fixed  # jobs that finish past the horizon: a bound on their own
     for _ in range(rounds + 1):

@@ -16,9 +16,10 @@ distinct (printer, rank) slots), so the job completes no earlier than the q-th s
 
 ``d1``: if the job's first print on ``p`` is ``p``'s first print, its turnaround is
 exactly ``start + clear·[bed occupied at t=0] + swap·[loaded filament differs]``; if
-another print comes first, that print's turnaround and print (>= start + the shortest
-duration on ``p``) end before ours starts, and ours is at least ``start + clear``.  The
-bound takes the earlier of the two cases.
+another print comes first, that print's turnaround (>= start minutes inside a shift, after
+``p`` falls free) and print (>= the shortest duration on ``p``, missing maintenance) end no
+earlier than the earliest such placement, before ours starts, and ours is at least
+``start + clear``.  The bound takes the earlier of the two cases.
 
 **Operators** (:func:`operator_bound`): operators supply at most ``operators`` minutes
 per minute on shift, so the k-th turnaround to end ends no earlier than when the
@@ -81,7 +82,7 @@ def _earliest_placement(
         t = max(blocking)
 
 
-def _shortest_on(problem: Problem) -> dict[str, int]:
+def shortest_on(problem: Problem) -> dict[str, int]:
     """Printer id -> the shortest duration of any job it can print."""
     out = {p.id: problem.horizon_end_min for p in problem.printers}
     for job in problem.jobs:
@@ -90,37 +91,50 @@ def _shortest_on(problem: Problem) -> dict[str, int]:
     return out
 
 
-def copy_ends(
+def copy_chains(
     problem: Problem, calendar: OperatorCalendar, job: Job, shortest: dict[str, int]
-) -> list[int]:
-    """The c-th copy of ``job`` (in end order) ends no earlier than ``ends[c]`` (see the
-    module docstring); ``shortest`` is :func:`_shortest_on`.  ``len(ends) == quantity``."""
+) -> dict[str, list[int]]:
+    """Printer id -> ``ends``: the k-th copy of ``job`` on that printer ends no earlier than
+    ``ends[k]`` (see the module docstring); ``shortest`` is :func:`shortest_on`."""
     params = problem.params
     occupied_next = params.turnaround_min(True, False)
-    ends: list[int] = []
+    chains: dict[str, list[int]] = {}
     for p in problem.eligible[job.id]:
         state = problem.initial_state(p)
         duration = job.durations_min[p.model]
         ready = max(job.release_min, state.free_from_min)
         first = params.turnaround_min(state.bed_occupied, state.loaded != job.filament)
         end = _earliest_placement(problem, calendar, p, ready, first, duration)
-        # or another print comes first: its turnaround and print end before ours starts
-        other_end = state.free_from_min + params.start_min + shortest[p.id]
+        # or another print comes first: its turnaround (>= start, in a shift) and print end
+        # before ours starts
+        other_end = _earliest_placement(
+            problem, calendar, p, state.free_from_min, params.start_min, shortest[p.id]
+        )
         later = _earliest_placement(
             problem, calendar, p, max(job.release_min, other_end), occupied_next, duration
         )
         end = min(end, later)
-        ends.append(end)
+        ends = [end]
         for _ in range(1, job.quantity):
             end = _earliest_placement(problem, calendar, p, end, occupied_next, duration)
             ends.append(end)
-    return sorted(ends)[: job.quantity]
+        chains[p.id] = ends
+    return chains
+
+
+def copy_ends(
+    problem: Problem, calendar: OperatorCalendar, job: Job, shortest: dict[str, int]
+) -> list[int]:
+    """The c-th copy of ``job`` (in end order) ends no earlier than ``ends[c]``: any c copies
+    take c distinct (printer, rank) places of :func:`copy_chains`.  ``len == quantity``."""
+    chains = copy_chains(problem, calendar, job, shortest)
+    return sorted(e for ends in chains.values() for e in ends)[: job.quantity]
 
 
 def task_ends(problem: Problem) -> dict[str, int]:
     """Task id -> no plan ends it earlier (:func:`copy_ends`; copy c is the c-th to end)."""
     calendar = OperatorCalendar(problem.shifts, problem.horizon_end_min)
-    shortest = _shortest_on(problem)
+    shortest = shortest_on(problem)
     out: dict[str, int] = {}
     for job in problem.jobs:
         for copy, end in enumerate(copy_ends(problem, calendar, job, shortest)):

@@ -93,6 +93,17 @@ def test_only_two_of_three_prints_fit_a_short_stretch():
     assert 700 <= lower_bound(problem, with_operators=False).weighted_tardiness_min <= best
 
 
+def test_copies_spread_over_printers_each_need_a_swap():
+    # four copies of a white job, four printers loaded with black, one operator: a copy
+    # on a new printer costs start + clear + swap = 25 operator minutes
+    printers = [printer(f"P{i}", bed_clear=False) for i in range(4)]
+    problem = load_problem(instance(printers, [job("W", 30, color="white", quantity=4, due=50)]))
+    done = job_ends(problem, task_ends(problem))
+    without = lp_bound(problem, done, with_swaps=False)
+    best = brute_force(problem).weighted_tardiness_min
+    assert without < lp_bound(problem, done, with_swaps=True) <= best == 65
+
+
 def test_one_operator_cannot_start_ten_printers_at_once():
     # 10 printers, 10 jobs of 30 min due at 40: one operator does a 5 min start each
     printers = [printer(f"P{i}") for i in range(10)]

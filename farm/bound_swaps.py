@@ -1,0 +1,72 @@
+"""Filament swaps the operators cannot avoid, added to the LP's operator rows.
+
+A copy of filament ``f`` printed on a printer not loaded with ``f`` at t = 0 follows a
+swap to ``f`` on that printer (for this copy or an earlier one), so every such printer
+that has started an ``f`` copy by ``s`` has had at least one swap to ``f`` done by ``s``;
+swaps to different filaments are different swaps.
+
+If job ``j`` (filament ``f``) is complete by ``t``, its copies sit on at least ``m_j(t)``
+printers, where ``m_j(t)`` is the least number of eligible printers whose copy chains
+(:func:`farm.bounds.copy_chains`: the k-th copy on ``p`` ends no earlier than ``ends[k]``)
+fit ``quantity`` copies ending by ``t``; at most ``L_j`` of them (the eligible printers
+loaded with ``f``) need no swap.  So, with ``sigma_f(s)`` the swaps to ``f`` done by ``s``,
+``sigma_f(s) >= (m_j(s + D_j) - L_j) · y_j(s + D_j)`` for every ``f`` job, and the
+operator row at ``s`` gains ``swap · sum_f sigma_f(s)`` on its left-hand side (the swap
+minutes come on top of ``start + clear``, the clear-bed slack being unchanged).
+``sigma`` is scaled by the number of printers to stay in ``[0, 1]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from farm.bound_lp import JobVars, LpRows, references
+from farm.bounds import copy_chains, shortest_on
+from farm.model import Problem
+from farm.shifts import OperatorCalendar, capacity_profile
+
+
+def printers_needed(chains: dict[str, list[int]], quantity: int, times: np.ndarray) -> np.ndarray:
+    """``m[k]``: the fewest printers that fit ``quantity`` copies ending by ``times[k]``
+    (``len(chains) + 1`` where even all of them cannot)."""
+    fits = np.stack([np.searchsorted(np.array(e), times, side="right") for e in chains.values()])
+    best = -np.sort(-fits, axis=0).cumsum(axis=0)  # copies on the m most capable printers
+    return (best < quantity).sum(axis=0) + 1
+
+
+def add_swap_rows(
+    problem: Problem, jobs: list[JobVars], times: np.ndarray, rows: LpRows, n_vars: int
+) -> int:
+    """Operator rows at ``times`` with unavoidable swaps (module docstring); the new number
+    of variables."""
+    params = problem.params
+    calendar = OperatorCalendar(problem.shifts, problem.horizon_end_min)
+    shortest = shortest_on(problem)
+    scale = float(len(problem.printers))
+    filaments = sorted({jv.job.filament for jv in jobs})
+    sigma = {f: n_vars + i * times.size + np.arange(times.size) for i, f in enumerate(filaments)}
+    n_vars += len(filaments) * times.size
+    for jv in jobs:
+        job = jv.job
+        loaded = sum(
+            problem.initial_state(p).loaded == job.filament for p in problem.eligible[job.id]
+        )
+        chains = copy_chains(problem, calendar, job, shortest)
+        need = printers_needed(chains, job.quantity, times + jv.shortest_min) - loaded
+        ref = references([jv], times + jv.shortest_min)[0]
+        for k in np.flatnonzero((need > 0) & (ref >= 0)):
+            rows.add_row([int(ref[k]), int(sigma[job.filament][k])], [float(need[k]), -scale], 0.0)
+    supply = np.concatenate(
+        ([0], np.cumsum(capacity_profile(problem.shifts, problem.horizon_end_min), dtype=np.int64))
+    )
+    clean = params.clear_min * sum(
+        not problem.initial_state(p).bed_occupied for p in problem.printers
+    )
+    coef = np.array([jv.job.quantity * (params.start_min + params.clear_min) for jv in jobs], float)
+    ref = np.stack([references([jv], times + jv.shortest_min)[0] for jv in jobs])
+    for k, s in enumerate(times):
+        present = ref[:, k] >= 0
+        cols = [*ref[present, k], *(sigma[f][k] for f in filaments)]
+        data = [*coef[present], *([params.swap_min * scale] * len(filaments))]
+        rows.add_row(cols, data, float(supply[s] + clean))
+    return n_vars
