@@ -1,9 +1,14 @@
-"""``solve``: the scheduler's front door - greedy warm start, CP-SAT LNS, checked result.
+"""``solve``: the scheduler's front door - greedy, iterated greedy, CP-SAT LNS, checked result.
 
-The greedy plan (or a repaired ``hint``, whichever is better) is the incumbent; CP-SAT
-large-neighbourhood search improves it within the time limit; the best plan passes
-:func:`farm.check.check_plan` before it is returned.  Never raises on a feasible input:
-if the search fails, the checked greedy plan comes back.
+The best greedy variant's task order is improved by iterated greedy (:mod:`farm.reorder`:
+late jobs move forward in the order, which is replayed; one chain per core on big farms);
+that plan (or a repaired ``hint``, whichever is better) is the incumbent, and CP-SAT
+large-neighbourhood search improves it within the rest of the time limit.  The best plan
+passes :func:`farm.check.check_plan` before it is returned.  Never raises on a feasible
+input: if the search fails, the checked greedy plan comes back.
+
+Time: greedy passes ~12 %, iterated greedy until 85 % of the limit (its replays are
+budgeted, so on a quiet machine it ends earlier and deterministically), LNS until 92 %.
 """
 
 from __future__ import annotations
