@@ -146,7 +146,7 @@ class SchedulingConfig(_Strict):
     replan: ReplanPolicy = ReplanPolicy.ON_CHANGE
     replan_interval_s: Annotated[float, Field(gt=0)] = 300.0
     horizon_days: Annotated[int, Field(ge=1, le=60)] = 14
-    start_min: Annotated[int, Field(ge=0)] = 5
+    start_min: Annotated[int, Field(ge=1)] = 5  # every turnaround takes a minute at least
     clear_min: Annotated[int, Field(ge=0)] = 5
     swap_min: Annotated[int, Field(ge=0)] = 15
     max_attempts: Annotated[int, Field(ge=1)] = 3

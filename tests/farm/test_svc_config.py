@@ -48,6 +48,11 @@ def test_demo_farm_loads():
             'port = "virtual"',
             "scheduling.late_after_min",
         ),
+        (
+            '[scheduling]\nstart_min = 0\n[[printers]]\nid = "P1"\nprofile = "ender3"\n'
+            'port = "virtual"',
+            "scheduling.start_min",
+        ),
     ],
 )
 def test_bad_config_names_the_field(tmp_path: Path, text: str, field: str):
