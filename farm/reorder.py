@@ -177,18 +177,19 @@ def reorder_variants(
     deadline: float | None = None,
 ) -> Plan | None:
     """The best of one :func:`reorder` chain per entry of ``variants`` (each with
-    ``replays``, seeds ``seed``, ``seed + 1``, ...), run in as many worker processes; the
-    first best wins, so the result is deterministic."""
+    ``replays``, seeds ``seed``, ``seed + 1``, ...): the first here, the others meanwhile in
+    worker processes.  The first best wins, so the result is deterministic."""
     seeds = [seed + i for i in range(len(variants))]
     if len(variants) == 1:
         plans = [_chain(problem, variants[0], replays, seed, deadline)]
     else:
         context = multiprocessing.get_context("spawn")  # safe from threads, unlike fork
-        with ProcessPoolExecutor(len(variants), mp_context=context) as pool:
+        with ProcessPoolExecutor(len(variants) - 1, mp_context=context) as pool:
             futures = [
                 pool.submit(_chain, problem, v, replays, s, deadline)
-                for v, s in zip(variants, seeds, strict=True)
+                for v, s in zip(variants[1:], seeds[1:], strict=True)
             ]
-            plans = [f.result() for f in futures]
+            plans = [_chain(problem, variants[0], replays, seed, deadline)]
+            plans += [f.result() for f in futures]
     found = [p for p in plans if p is not None]
     return min(found, key=lambda p: p.objective) if found else None

@@ -49,7 +49,7 @@ DETERMINISTIC_PER_S = 0.15
 
 
 def _greedy_processes(problem: Problem, workers: int) -> int:
-    """Worker processes for the greedy passes and chains: only big farms repay starting them."""
+    """Worker processes for the greedy passes: only big farms repay starting them."""
     return min(workers, 2) if len(problem.tasks) >= PARALLEL_GREEDY_TASKS else 1
 
 
@@ -109,8 +109,7 @@ def _incumbent(
     greedy, ranked = best_variant(problem, passes=passes, processes=processes)
     replays = min(REORDER_MAX_REPLAYS, REORDER_SHARE * time_limit_s / _replay_s(problem))
     deadline = t_start + REORDER_END * time_limit_s
-    # big farms: one chain per core (seeds differ); small ones do not repay a process start
-    chains = ranked[:1] * _greedy_processes(problem, workers)
+    chains = ranked[:1] * max(1, min(workers, 2))  # one chain per core, seeds differ
     better = reorder_variants(problem, chains, replays=replays, seed=seed, deadline=deadline)
     if better is not None and better.objective < greedy.objective:
         greedy = better
