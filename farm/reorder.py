@@ -164,6 +164,8 @@ def reorder(
 def _chain(
     problem: Problem, variant: Variant, replays: float, seed: int, deadline: float | None
 ) -> Plan | None:
+    if deadline is not None and time.monotonic() >= deadline:
+        return None  # a worker that started too late
     order, penalty_min = variant_order(problem, variant)
     return reorder(problem, order, penalty_min, replays=replays, seed=seed, deadline=deadline)
 
