@@ -47,6 +47,8 @@ class OperatorCalendar:
     def earliest(self, start_min: int, duration_min: int) -> int | None:
         """The first ``u >= start_min`` with one operator free during ``[u, u + duration)``."""
         u = max(start_min, 0)
+        if duration_min <= 0:  # nothing for an operator to do: any minute will do
+            return u if u <= self.horizon_min else None
         chunk = 64  # most answers are near: look close first, then in wide strides
         while u + duration_min <= self.horizon_min:
             u = int(self._next_on_shift[u])
