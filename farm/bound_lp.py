@@ -81,7 +81,6 @@ RUSH_STEP_MIN = 5  # ... and every 5 min in the first RUSH_MIN of a stretch of p
 RUSH_MIN = 120
 DETAIL_MIN = 4 * 1440  # breakpoints follow the operator rows this long after the due date
 MAX_SETS = 64  # printer sets per row family (unions of eligible sets)
-SWAP_MAX_TASKS = 1000  # unavoidable swaps (farm.bound_swaps) for problems this small
 COVER_ROUNDS = 3  # rounds of cover cuts on the knapsack rows ...
 COVER_MAX_TASKS = 1000  # ... of problems this small (each round solves the LP again)
 COVER_MAX_ITEMS = 200  # cover cuts only on rows with at most this many jobs
@@ -180,13 +179,6 @@ def operator_times(problem: Problem) -> np.ndarray:
         ]
     times = np.unique(np.concatenate([*out, ends])).astype(np.int64)
     return times[(times > 0) & (times < problem.horizon_end_min)]
-
-
-def swap_times(op_times: np.ndarray, problem: Problem) -> np.ndarray:
-    """The operator row times in the first ``RUSH_MIN`` of each stretch of presence."""
-    starts, _ends = presence_windows(problem)
-    k = np.searchsorted(starts, op_times, side="right") - 1
-    return op_times[(k >= 0) & (op_times - starts[np.maximum(k, 0)] <= RUSH_MIN)]
 
 
 def _breakpoints(first: int, horizon: int, lead: int, op_times: np.ndarray) -> np.ndarray:
@@ -298,17 +290,22 @@ class LpRows:
         self.data.append(np.asarray(data[: len(cols)], dtype=float))
         self.rhs.append(rhs)
 
+    def add_pairs(
+        self, first: np.ndarray, first_coef: np.ndarray, second: np.ndarray, second_coef: np.ndarray
+    ) -> None:
+        """Rows ``first_coef[i] * v[first[i]] + second_coef[i] * v[second[i]] <= 0``."""
+        index = np.arange(len(self.rhs), len(self.rhs) + first.size)
+        self.rows += [index, index]
+        self.cols += [first.astype(np.int64), second.astype(np.int64)]
+        self.data += [first_coef.astype(float), second_coef.astype(float)]
+        self.rhs += [0.0] * first.size
+
     def add_chains(self, jobs: list[JobVars]) -> None:
         """``y_i - y_{i+1} <= 0`` for every job."""
         left = np.concatenate(
             [np.arange(jv.first_var, jv.first_var + jv.breaks_min.size - 2) for jv in jobs]
         ).astype(np.int64)
-        first = len(self.rhs)
-        index = np.arange(first, first + left.size)
-        self.rows += [index, index]
-        self.cols += [left, left + 1]
-        self.data += [np.ones(left.size), -np.ones(left.size)]
-        self.rhs += [0.0] * left.size
+        self.add_pairs(left, np.ones(left.size), left + 1, -np.ones(left.size))
 
     def matrix(self, n_vars: int) -> tuple[coo_matrix, np.ndarray]:
         if not self.rhs:
@@ -403,13 +400,13 @@ def lp_bound(
     earliest: Mapping[str, int],
     *,
     with_windows: bool = True,
-    with_swaps: bool | None = None,
+    with_swaps: bool = True,
 ) -> int:
     """A valid lower bound on the weighted tardiness (weight·min) from the LP relaxation
     described in the module docstring; ``earliest``: job id -> a lower bound on its
     completion (:func:`farm.bounds.copy_ends`).  ``with_windows`` adds the stretch-of-presence
     variables of :mod:`farm.bound_windows`, ``with_swaps`` the unavoidable swaps of
-    :mod:`farm.bound_swaps` (by default up to ``SWAP_MAX_TASKS`` tasks)."""
+    :mod:`farm.bound_swaps`."""
     from farm.bound_swaps import add_swap_rows  # they build on this module
     from farm.bound_windows import add_window_rows
 
@@ -426,10 +423,8 @@ def lp_bound(
     cost, constant = _objective(problem, jobs, n_vars)
     if with_windows:
         n_vars = add_window_rows(problem, jobs, rows, n_vars)
-    if with_swaps is None:
-        with_swaps = len(problem.tasks) <= SWAP_MAX_TASKS
     if with_swaps:
-        n_vars = add_swap_rows(problem, jobs, swap_times(op_times, problem), rows, n_vars)
+        n_vars = add_swap_rows(problem, jobs, op_times, rows, n_vars)
     cost = np.concatenate((cost, np.zeros(n_vars - cost.size)))
     rounds = COVER_ROUNDS if len(problem.tasks) <= COVER_MAX_TASKS else 0
     value = fixed  # jobs that finish past the horizon: a bound on their own

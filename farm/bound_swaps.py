@@ -54,8 +54,8 @@ def add_swap_rows(
         chains = copy_chains(problem, calendar, job, shortest)
         need = printers_needed(chains, job.quantity, times + jv.shortest_min) - loaded
         ref = references([jv], times + jv.shortest_min)[0]
-        for k in np.flatnonzero((need > 0) & (ref >= 0)):
-            rows.add_row([int(ref[k]), int(sigma[job.filament][k])], [float(need[k]), -scale], 0.0)
+        k = np.flatnonzero((need > 0) & (ref >= 0))
+        rows.add_pairs(ref[k], need[k], sigma[job.filament][k], np.full(k.size, -scale))
     supply = np.concatenate(
         ([0], np.cumsum(capacity_profile(problem.shifts, problem.horizon_end_min), dtype=np.int64))
     )
