@@ -5,12 +5,12 @@ swap to ``f`` on that printer (for this copy or an earlier one), so every such p
 that has started an ``f`` copy by ``s`` has had at least one swap to ``f`` done by ``s``;
 swaps to different filaments are different swaps.
 
-If job ``j`` (filament ``f``) is complete by ``t``, its copies sit on at least ``m_j(t)``
-printers, where ``m_j(t)`` is the least number of eligible printers whose copy chains
-(:func:`farm.bounds.copy_chains`: the k-th copy on ``p`` ends no earlier than ``ends[k]``)
-fit ``quantity`` copies ending by ``t``; at most ``L_j`` of them (the eligible printers
-loaded with ``f``) need no swap.  So, with ``sigma_f(s)`` the swaps to ``f`` done by ``s``,
-``sigma_f(s) >= (m_j(s + D_j) - L_j) · y_j(s + D_j)`` for every ``f`` job, and the
+If job ``j`` (filament ``f``) is complete by ``t``, printer ``p`` holds at most ``K_p(t)``
+of its copies (:func:`farm.bounds.copy_chains`: the k-th copy on ``p`` ends no earlier than
+``ends[k]``), so its copies sit on at least ``r_j(t)`` printers not loaded with ``f``: the
+fewest such printers that, with all the loaded ones, fit ``quantity`` copies.  So, with
+``sigma_f(s)`` the swaps to ``f`` done by ``s``,
+``sigma_f(s) >= r_j(s + D_j) · y_j(s + D_j)`` for every ``f`` job, and the
 operator row at ``s`` gains ``swap · sum_f sigma_f(s)`` on its left-hand side (the swap
 minutes come on top of ``start + clear``, the clear-bed slack being unchanged).
 ``sigma`` is scaled by the number of printers to stay in ``[0, 1]``.
@@ -26,12 +26,18 @@ from farm.model import Problem
 from farm.shifts import OperatorCalendar, capacity_profile
 
 
-def printers_needed(chains: dict[str, list[int]], quantity: int, times: np.ndarray) -> np.ndarray:
-    """``m[k]``: the fewest printers that fit ``quantity`` copies ending by ``times[k]``
-    (``len(chains) + 1`` where even all of them cannot)."""
-    fits = np.stack([np.searchsorted(np.array(e), times, side="right") for e in chains.values()])
-    best = -np.sort(-fits, axis=0).cumsum(axis=0)  # copies on the m most capable printers
-    return (best < quantity).sum(axis=0) + 1
+def swaps_needed(
+    chains: dict[str, list[int]], loaded: set[str], quantity: int, times: np.ndarray
+) -> np.ndarray:
+    """``r[k]``: the fewest printers not in ``loaded`` that, with every ``loaded`` one,
+    fit ``quantity`` copies ending by ``times[k]`` (``len(chains) + 1`` if none do)."""
+    fits = {p: np.searchsorted(np.array(e), times, side="right") for p, e in chains.items()}
+    free = sum((fits[p] for p in chains if p in loaded), np.zeros(times.size, dtype=np.int64))
+    others = [fits[p] for p in chains if p not in loaded]
+    if not others:
+        return np.where(free >= quantity, 0, len(chains) + 1)
+    best = np.vstack([free, free - np.sort(-np.stack(others), axis=0).cumsum(axis=0)])
+    return (best < quantity).sum(axis=0)
 
 
 def add_swap_rows(
@@ -48,11 +54,13 @@ def add_swap_rows(
     n_vars += len(filaments) * times.size
     for jv in jobs:
         job = jv.job
-        loaded = sum(
-            problem.initial_state(p).loaded == job.filament for p in problem.eligible[job.id]
-        )
+        loaded = {
+            p.id
+            for p in problem.eligible[job.id]
+            if problem.initial_state(p).loaded == job.filament
+        }
         chains = copy_chains(problem, calendar, job, shortest)
-        need = printers_needed(chains, job.quantity, times + jv.shortest_min) - loaded
+        need = swaps_needed(chains, loaded, job.quantity, times + jv.shortest_min)
         ref = references([jv], times + jv.shortest_min)[0]
         k = np.flatnonzero((need > 0) & (ref >= 0))
         rows.add_pairs(ref[k], need[k], sigma[job.filament][k], np.full(k.size, -scale))

@@ -15,6 +15,7 @@ from farm.bound_lp import (
     presence_windows,
     printer_capacity,
 )
+from farm.bound_swaps import swaps_needed
 from farm.bounds import job_ends, lower_bound, task_ends
 from farm.fifo import fifo_plan
 from farm.greedy import greedy_plan
@@ -203,3 +204,19 @@ def test_printer_capacity_caps_the_night_and_skips_maintenance():
     # can be covered only up to the maintenance at 300
     assert list(cap[:, no_cap]) == [100, 100 + 150, 200 + 200]
     assert list(cap[:, cap_60]) == [100, 100 + 60, 200 + 60]
+
+
+CHAINS = {"A": [10, 20, 30], "B": [15, 25, 35], "C": [12, 40, 50]}
+
+
+@pytest.mark.parametrize(
+    ("loaded", "times", "swaps"),
+    [
+        ({"A"}, [20, 30, 40], [1, 0, 0]),  # A fits 2 copies by 20, B or C the third
+        (set(), [15, 25], [3, 2]),
+        ({"A", "B", "C"}, [15], [0]),
+        ({"A"}, [10], [3]),  # 3 copies cannot end by 10: more than the other printers
+    ],
+)
+def test_swaps_needed_fill_the_loaded_printers_first(loaded, times, swaps):
+    assert list(swaps_needed(CHAINS, loaded, 3, np.array(times))) == swaps
