@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from farm.derive import make_plan
+from farm.derive import job_completions, make_plan
 from farm.fast_state import FastFarmState
 from farm.greedy import Variant, best_slot, variant_order
 from farm.model import Assignment, Filament, Plan, Problem, Task
@@ -92,19 +92,13 @@ class _Replayer:
         return _Snapshot(placed, state.calendar.free.copy(), tracks)
 
     def _objective(self, assignments: list[Assignment]) -> tuple[int, int]:
-        done: dict[str, int] = {}
-        for a in assignments:
-            job_id = self.p.task_by_id[a.task_id].job.id
-            done[job_id] = max(done.get(job_id, 0), a.end_min)
+        done = job_completions(self.p, assignments)
         wt = sum(w * max(0, done.get(jid, 0) - due) for jid, w, due in self.due)
         return wt, max((a.end_min for a in assignments), default=0)
 
     def late_jobs(self, inc: _Incumbent) -> list[tuple[str, int]]:
         """(job id, weighted tardiness) of the late jobs of a plan, in job order."""
-        done: dict[str, int] = {}
-        for a in inc.assignments:
-            job_id = self.p.task_by_id[a.task_id].job.id
-            done[job_id] = max(done.get(job_id, 0), a.end_min)
+        done = job_completions(self.p, inc.assignments)
         late = [(jid, w * (done.get(jid, 0) - due)) for jid, w, due in self.due]
         return [(jid, wt) for jid, wt in late if wt > 0]
 
