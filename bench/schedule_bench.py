@@ -42,12 +42,12 @@ NOTES = [
     "three valid bounds: each job's copies chained on its eligible printers alone "
     "(turnarounds inside shifts, maintenance, night blocking between copies), an "
     "operator-capacity assignment bound, and an LP relaxation of the whole farm "
-    "(`farm/bound_lp.py`, `farm/bound_windows.py`: completion-time buckets per job, "
-    "printer time per set of printers with night blocking, copies placed in stretches of "
-    "operator presence per printer class, operator time); `--bounds-only` shows each "
-    "part.  It "
-    "still ignores filament swaps and most sequencing, so part of the remaining gap is "
-    "the bound's.",
+    "(`farm/bound_lp.py`, `farm/bound_windows.py`, `farm/bound_swaps.py`: completion-time "
+    "buckets per job, printer time per set of printers with night blocking, copies placed "
+    "in stretches of operator presence per printer class, operator time including the "
+    "filament swaps no plan avoids, cover cuts); `--bounds-only` shows each part.  It "
+    "still relaxes most sequencing (fractional completions), so part of the remaining gap "
+    "is the bound's.",
 ]
 
 
