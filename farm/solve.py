@@ -41,6 +41,7 @@ REORDER_S_PER_PRINTER = 12e-6  # a list-schedule replay: about this per (task, e
 SEARCH_END = 0.92  # the LNS stops by this share of the time limit (then: check, return)
 REORDER_END = 0.85  # ... which stops by this share of the time limit in any case
 REORDER_MAX_REPLAYS = 100  # more rarely pays on small farms, where CP-SAT does better
+PARALLEL_CHAINS_MIN_S = 5.0  # from this time limit a second chain runs in a worker process
 PARALLEL_GREEDY_TASKS = 800  # from this many tasks the greedy passes run in processes
 # CP-SAT deterministic time per second of time limit: the search ends on this budget (the
 # same seed, workers and limit then give the same plan) unless the wall clock strikes first,
@@ -109,13 +110,20 @@ def _incumbent(
     greedy, ranked = best_variant(problem, passes=passes, processes=processes)
     replays = min(REORDER_MAX_REPLAYS, REORDER_SHARE * time_limit_s / _replay_s(problem))
     deadline = t_start + REORDER_END * time_limit_s
-    chains = ranked[:1] * max(1, min(workers, 2))  # one chain per core, seeds differ
-    better = reorder_variants(problem, chains, replays=replays, seed=seed, deadline=deadline)
-    if better is not None and better.objective < greedy.objective:
-        greedy = better
+    if greedy.weighted_tardiness_min > 0:  # the iterated greedy only moves late jobs
+        chains = ranked[:1] * _chains(time_limit_s, workers)
+        better = reorder_variants(problem, chains, replays=replays, seed=seed, deadline=deadline)
+        if better is not None and better.objective < greedy.objective:
+            greedy = better
     if hint is not None and repaired.objective < greedy.objective:
         return repaired
     return greedy
+
+
+def _chains(time_limit_s: float, workers: int) -> int:
+    """Iterated-greedy chains: one per core (seeds differ) when the time limit repays
+    starting a worker process (short re-plans of the service do not)."""
+    return 2 if workers >= 2 and time_limit_s >= PARALLEL_CHAINS_MIN_S else 1
 
 
 def _replay_s(problem: Problem) -> float:
