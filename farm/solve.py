@@ -35,9 +35,9 @@ log = logging.getLogger(__name__)
 
 # at most this share of the time limit for greedy passes: the first variants win most
 # often, the iterated greedy gains more on big farms than the last ones would
-GREEDY_SHARE = 0.12
+GREEDY_SHARE = 0.15
 REORDER_SHARE = 0.65  # about this share of the time limit for the iterated greedy
-REORDER_S_PER_PRINTER = 12e-6  # a list-schedule replay: about this per (task, eligible printer)
+REORDER_S_PER_PRINTER = 15e-6  # a list-schedule replay: about this per (task, eligible printer)
 SEARCH_END = 0.92  # the LNS stops by this share of the time limit (then: check, return)
 REORDER_END = 0.85  # ... which stops by this share of the time limit in any case
 REORDER_MAX_REPLAYS = 100  # more rarely pays on small farms, where CP-SAT does better
