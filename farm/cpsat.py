@@ -109,6 +109,10 @@ class _Builder:
         self.hi = self.horizon if window.latest_start_min is None else window.latest_start_min
         # shift presence (not what kept turnarounds leave): few, wide blocks keep domains simple
         self.blocks = _blocks(capacity_profile(problem.shifts, self.horizon)[: self.hi + 1])
+        if self.params.start_min == 0:
+            # a turnaround may take no operator time, so a print may start at any minute;
+            # the operator cumulative (no capacity off shift) keeps real turnarounds on shift
+            self.blocks = [(0, self.hi + 1)]
         self.vars: dict[str, _TaskVars] = {}
         self.arcs: dict[tuple[str, str, str], cp_model.IntVar] = {}
         self.printer_ids = {p.id for p in window.printers}

@@ -26,6 +26,8 @@ class MemoCalendar(OperatorCalendar):
         self._memo: dict[tuple[int, int], int] = {}
 
     def earliest(self, start_min: int, duration_min: int) -> int | None:
+        if duration_min <= 0:  # needs no operator: nothing to remember
+            return super().earliest(start_min, duration_min)
         key = (start_min, duration_min)
         known = self._memo.get(key)
         if known == _NONE:

@@ -83,3 +83,15 @@ def test_cli_missing_file_exits_2(tmp_path, capsys):
     code = main(["schedule", str(tmp_path / "nope.json"), "-o", str(tmp_path / "o.json")])
     assert code == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_zero_minute_turnarounds_need_no_shift():
+    """start = clear = swap = 0: nothing for an operator to do, so prints start off shift too
+    (this crashed the list scheduler's operator calendar)."""
+    shifts = [{"start": 0, "end": 60, "operators": 1}]
+    jobs = [job("A", 100, due=100, quantity=3), job("B", 100, due=300, material="PETG")]
+    params = {"start_min": 0, "clear_min": 0, "swap_min": 0}
+    raw = instance([printer("P1"), printer("P2")], jobs, shifts=shifts, params=params)
+    problem = load_problem(raw)
+    plan = assert_valid(problem, solve(problem, time_limit_s=2))
+    assert max(a.end_min for a in plan.assignments) == 200
