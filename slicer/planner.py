@@ -40,6 +40,7 @@ JOIN_SPARSE_GAPS = 5.0
 EPS_MM = 0.01
 # Bridge strands are this much further apart than the nozzle is wide (as Slic3r), mm.
 BRIDGE_GAP_MM = 0.05
+SMALL_PERIMETER_MM = 2 * np.pi * 6.5  # loops this short take small_perimeter_speed_mm_s
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ def _island_paths(
         for loop, depth in group:
             feature = Feature.OUTER_WALL if depth == 0 else Feature.WALL
             speed = s.outer_wall_speed_mm_s if depth == 0 else s.wall_speed_mm_s
+            if s.small_perimeter_speed_mm_s is not None and _is_small(loop):
+                speed = s.small_perimeter_speed_mm_s
             out.append(Toolpath(loop, feature, w, speed))
             cur = loop[-1]
     for lines, feature, speed in (
@@ -224,6 +227,12 @@ def _ironing(
         )
         for line in lines
     ]
+
+
+def _is_small(loop: np.ndarray) -> bool:
+    """A wall loop no longer than a circle of 6.5 mm radius (PrusaSlicer's small perimeter)."""
+    closed = np.vstack([loop, loop[:1]])
+    return float(np.linalg.norm(np.diff(closed, axis=0), axis=1).sum()) <= SMALL_PERIMETER_MM
 
 
 def _loop_groups(

@@ -2,7 +2,8 @@
 
 Fields left ``None`` are taken from the material or printer profile when the slice starts
 (``resolve``), except the per-feature overrides (``bridge_fan_percent``,
-``overhang_fan_percent``, ``overhang_wall_speed_mm_s``), where ``None`` means no override;
+``overhang_fan_percent``, ``overhang_wall_speed_mm_s``, ``small_perimeter_speed_mm_s``), where
+``None`` means no override;
 the resolved settings are what the G-code footer records.
 """
 
@@ -83,6 +84,7 @@ class SliceSettings(BaseModel):
     top_infill_speed_mm_s: Speed = 50
     bridge_speed_mm_s: Speed = 50
     overhang_wall_speed_mm_s: Speed | None = None
+    small_perimeter_speed_mm_s: Speed | None = None  # loops up to 2π·6.5 mm, as PrusaSlicer
     first_layer_speed_mm_s: Speed = 20
     travel_speed_mm_s: Speed = 150
     travel_speed_z_mm_s: Speed = 5
