@@ -32,7 +32,9 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Slicer (bench/slice_bench.py)"
 CURA_DEFS = "/opt/cura-defs/usr/share/cura/resources/definitions"
 sys.path.insert(0, str(ROOT))
+from gcode.estimate import estimate  # noqa: E402
 from gcode.writer import format_duration  # noqa: E402
+from printers.profiles import load_printer  # noqa: E402
 
 
 def parse_time_v(text: str) -> dict[str, float]:
@@ -157,6 +159,9 @@ def table(samples: dict[tuple[str, str], list[dict[str, float]]], runs: int) -> 
 
 SUPPORT_MODELS = ("bridge_overhang", "3dbenchy")
 SUPPORT_PART = "### Supports on (`--support`)"
+# ours with support on, and the one anchor setting we don't share by default: the anchors
+# print loops up to 2π·6.5 mm at small_perimeter_speed = 50 mm/s
+SUPPORT_SETTINGS = ("--set", "support=auto", "--set", "small_perimeter_speed_mm_s=50")
 
 
 def _retractions(gcode: str) -> int:
@@ -200,8 +205,8 @@ def support_table(runs: int) -> str:
     CuraEngine with support on."""
     rows = [
         "| model | slicer | wall s median (min-max) | filament mm | estimated time | "
-        "support mm | steep faces supported | retractions |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "estimated by gcode.estimate | support mm | steep faces supported | retractions |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -230,7 +235,7 @@ def _support_runners(anchors: Path, model: Path, tmp: Path) -> dict[str, Callabl
     def ours() -> tuple[float, str, str]:
         out = tmp / f"{name}.slicefarm.gcode"
         cmd = [str(ROOT / ".venv/bin/python"), "-m", "slicer", str(model), "-o", str(out)]
-        timing = _timed([*cmd, "--quiet", "--set", "support=auto"], tmp / "ours.time")
+        timing = _timed([*cmd, "--quiet", *SUPPORT_SETTINGS], tmp / "ours.time")
         return timing["wall_s"], out.read_text(), ""
 
     def anchor(slicer: str) -> Callable[[], tuple[float, str, str]]:
@@ -269,10 +274,11 @@ def _support_row(model: Path, label: str, walls: list[float], gcode: str, log: s
         time_s = float(cura_time.group(1))
     else:  # PrusaSlicer's comment, which slicefarm writes too
         time_s = parse_duration(prusa_time.group(1)) if prusa_time else float("nan")
+    ours_s = estimate(gcode, load_printer().limits).total_s  # one estimator for all three
     return (
         f"| {model.stem} | {label} | {statistics.median(walls):.2f} "
         f"({min(walls):.2f}-{max(walls):.2f}) | {filament:.0f} | {format_duration(time_s)} | "
-        f"{support:.0f} | {steep:.0f} % | {_retractions(gcode)} |"
+        f"{format_duration(ours_s)} | {support:.0f} | {steep:.0f} % | {_retractions(gcode)} |"
     )
 
 
@@ -417,9 +423,12 @@ def main() -> int:
             f"Command: `.venv/bin/python bench/slice_bench.py --support --runs {args.runs}` "
             f"({args.runs} interleaved runs, wall time median (min-max) of the whole process; "
             f"load average {load:.1f} -> {os.getloadavg()[0]:.1f} on 2 cores; slicefarm "
-            "`--set support=auto`, PrusaSlicer support auto at 40 deg from the horizontal, "
+            "`--set support=auto --set small_perimeter_speed_mm_s=50` (the anchors' "
+            "small_perimeter_speed), PrusaSlicer support auto at 40 deg from the horizontal, "
             "CuraEngine `support_enable=true`, all else the anchor settings; estimated time: "
-            "ours from `gcode.estimate`, the anchors' own; steep faces supported: the share of "
+            "ours from `gcode.estimate`, the anchors' own, and then all three G-code files "
+            "through `gcode.estimate` (ender3 limits, like for like); steep faces supported: "
+            "the share of "
             "the model's downward faces more than 50 deg from the vertical, off the bed, with "
             f"support within {SUPPORTED_REACH_MM:g} mm sideways and {SUPPORTED_DEPTH_MM:g} mm "
             "below them, by area).\n\n" + table
