@@ -155,8 +155,10 @@ class SerialTransport:
                     data = data[self._write_fd(data) :]
                 if data:
                     port.write(data)
-            except (serial.SerialException, OSError) as exc:
-                raise TransportError(f"{self.url}: write failed: {exc}") from None
+            except serial.SerialTimeoutException as exc:
+                raise TransportError(f"{self.url}: write timed out ({exc})") from None
+            except (serial.SerialException, OSError) as exc:  # EIO/ENODEV: the device is gone
+                raise TransportError(f"{self.url}: device disconnected (write: {exc})") from None
 
     def read_lines(self, timeout_s: float) -> list[str]:
         """Whole lines received within ``timeout_s`` (possibly none), without line endings.

@@ -103,3 +103,19 @@ def test_p26_detect_baud_gives_up_with_the_rates_tried(virtual: Factory) -> None
 def test_port_listing_is_a_list_of_port_infos() -> None:
     for port in list_serial_ports():
         assert port.device
+
+
+def test_a_port_gone_under_a_write_is_a_disconnect_naming_it() -> None:
+    """A pty whose other side closed fails writes with EIO, as an unplugged USB port does:
+    the error says the device is gone, whether a read or a write notices first."""
+    master, slave = os.openpty()
+    transport = SerialTransport(os.ttyname(slave), 115200)
+    transport.open()
+    os.close(slave)
+    os.close(master)
+    try:
+        with pytest.raises(TransportError, match=r"/dev/pts/\d+: device disconnected"):
+            for _ in range(1000):  # the pty buffer may take a few lines first
+                transport.write_line("G1 X1")
+    finally:
+        transport.close()
