@@ -46,7 +46,7 @@ class ServiceError(Exception):
 class FarmService:
     def __init__(self, config: FarmConfig, data_dir: Path | str, database_url: str | None = None):
         self.config = config
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).resolve()  # workers and symlinks don't share our cwd
         self.data_dir.mkdir(parents=True, exist_ok=True)
         url = database_url or config.database_url or f"sqlite:///{self.data_dir / 'farm.db'}"
         self.db = Database(url)

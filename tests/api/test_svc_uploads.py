@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from farm.config import load_config
+from farm.keys import create_key
+from farm.service import FarmService
 from samples import sample_path
+from tests.api.conftest import write_config
 
 CUBE = sample_path("models", "xyz_cube_20mm.stl")
 
@@ -69,3 +74,14 @@ def test_unknown_job_is_404(client: TestClient):
         response = client.request(method.upper(), path)
         assert response.status_code == 404
         assert "J9999" in response.json()["detail"] or "nope" in response.json()["detail"]
+
+
+def test_an_stl_is_accepted_with_a_relative_data_dir(tmp_path, monkeypatch):
+    """`make run` keeps its data in `.slicefarm`, a path relative to the working directory:
+    the mesh check must still find the stored upload."""
+    monkeypatch.chdir(tmp_path)
+    service = FarmService(load_config(write_config(tmp_path)), "data")
+    key = create_key(service.db, "test")
+    with TestClient(create_app(service), headers={"X-Api-Key": key}) as client:
+        response = client.post("/api/jobs", files={"file": ("cube.stl", CUBE.read_bytes())})
+        assert response.status_code == 201, response.text
