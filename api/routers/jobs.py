@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from api.deps import KeyDep, KeyOrQueryDep, ServiceDep
 from api.preview import svg_preview
 from api.schemas import JobList, JobPublic
 from api.uploads import create_job
+from farm.service_slicing import UploadError
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+UPLOAD_FIELDS = frozenset(
+    {"file", "copies", "material", "color", "priority", "due", "printer_model", "settings"}
+)
 
 
 @router.post("", status_code=201, response_model=JobPublic, dependencies=[KeyDep])
 async def upload_job(
+    request: Request,
     service: ServiceDep,
     file: Annotated[UploadFile, File(description="STL, 3MF, OBJ or G-code")],
     copies: Annotated[int, Form()] = 1,
@@ -27,6 +32,10 @@ async def upload_job(
     printer_model: Annotated[str | None, Form()] = None,
     settings: Annotated[str, Form()] = "",
 ) -> dict:
+    unknown = sorted(set((await request.form()).keys()) - UPLOAD_FIELDS)
+    if unknown:  # a typo ("quantity" for "copies") must not pass silently
+        fields = ", ".join(sorted(UPLOAD_FIELDS))
+        raise UploadError(f"field '{unknown[0]}': not a field of an upload ({fields})")
     return await create_job(
         service,
         file,

@@ -42,6 +42,7 @@ def test_bad_fields_are_422_naming_the_field(client: TestClient):
         "due": {"due": "next tuesday"},
         "printer_model": {"printer_model": "bambu_x1"},
         "settings": {"settings": "layer_height_mm=banana"},
+        "quantity": {"quantity": "2"},
     }
     for field, data in cases.items():
         response = client.post("/api/jobs", files={"file": ("cube.stl", cube)}, data=data)
