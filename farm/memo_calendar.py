@@ -26,14 +26,12 @@ class MemoCalendar(OperatorCalendar):
         self._memo: dict[tuple[int, int], int] = {}
 
     def earliest(self, start_min: int, duration_min: int) -> int | None:
-        if duration_min <= 0:  # needs no operator: nothing to remember
-            return super().earliest(start_min, duration_min)
         key = (start_min, duration_min)
         known = self._memo.get(key)
         if known == _NONE:
             return None
         if known is not None:
-            if self.free[known : known + duration_min].min() > 0:
+            if np.all(self.free[known : known + duration_min] > 0):  # (empty: 0-minute turnaround)
                 return known
             start_min = known
         found = super().earliest(start_min, duration_min)
