@@ -1,11 +1,12 @@
 """Iterated greedy: improve the list scheduler's task order by moving late jobs forward.
 
-The list scheduler's plan is a function of its task order.  A move takes a late job
-(chosen with probability proportional to its weighted tardiness), puts all its copies a
-random distance earlier in the order and replays the order; the new order is kept if its
-plan is no worse.  A replay restarts from a snapshot of the farm state (operator
-calendar, printer tracks) taken every :data:`SNAPSHOT_EVERY` positions, at or before the
-first position the move changed, so moves late in the order are cheap.
+The list scheduler's plan is a function of its task order.  A move picks a late job
+(with probability proportional to its weighted tardiness) and changes the order around
+it (:mod:`farm.reorder_moves`); the order is replayed and kept if its plan is no worse.
+A replay restarts from a snapshot of the farm state (operator calendar, printer
+tracks) taken every :data:`SNAPSHOT_EVERY` positions, at or before the first position
+the move changed, so moves late in the order are cheap.  Replays run in the compiled
+kernel (:mod:`farm.jit_kernel`) when numba is there, else in Python (same plans).
 
 Deterministic for a seed and a budget of replays, counted in full-order equivalents (a
 replay of the last tenth of the order costs 0.1); the wall clock may stop it earlier.
@@ -22,50 +23,124 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from farm.derive import job_completions, make_plan
+from farm.derive import make_plan
 from farm.fast_state import FastFarmState
 from farm.greedy import Variant, best_slot, variant_order
-from farm.model import Assignment, Filament, Plan, Problem, Task
+from farm.jit_arrays import ProblemArrays, arrays_of
+from farm.jit_kernel import HAVE_NUMBA, objective, replay
+from farm.jit_schedule import Placed, no_snapshots, placed_assignments
+from farm.model import Plan, Problem, Task
+from farm.reorder_moves import MOVES, Moves
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 32  # positions of the order between two snapshots of the farm state
-MAX_JUMP_SHARE = 0.3  # a late job moves forward by at most this share of the order
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """The farm state before position ``placed`` of an order."""
-
-    placed: int
-    free: np.ndarray  # operator calendar
-    tracks: dict[str, tuple[int, Filament, bool]]  # printer id -> free from, loaded, occupied
 
 
 @dataclass
 class _Incumbent:
-    order: list[Task]
-    assignments: list[Assignment]
-    snapshots: list[_Snapshot]
+    placed: Placed
     objective: tuple[int, int]
+    done: np.ndarray  # (jobs,) int64: completion per job, min
+    snapshots: object = None  # the Python replayer's; the compiled one keeps its own
 
 
 class _Replayer:
-    """Replays task orders with the list scheduler's placement rule, from snapshots."""
+    """Replays task orders (task indices) with the list scheduler's placement rule, from
+    snapshots of the last accepted plan."""
 
     def __init__(self, problem: Problem, swap_penalty_min: int):
         self.p = problem
+        self.arr: ProblemArrays = arrays_of(problem)
         self.penalty = swap_penalty_min
-        self.due = [(j.id, j.weight, j.due_min) for j in problem.jobs if j.due_min is not None]
+        self.inc: _Incumbent | None = None
 
-    def run(self, order: list[Task], base: _Incumbent | None, start: int) -> _Incumbent | None:
-        """The plan of ``order``, reusing ``base``'s state before position ``start``
-        (``base``'s order must agree with ``order`` there); None if a task does not fit."""
+    def run(self, order: np.ndarray, start: int) -> _Incumbent | None:
+        """The plan of ``order``, reusing the accepted plan's state before position
+        ``start`` (its order must agree with ``order`` there); None if a task does not fit."""
+        raise NotImplementedError
+
+    def accept(self, candidate: _Incumbent) -> None:
+        """Make ``candidate`` (the last :meth:`run`) the plan later runs start from."""
+        self.inc = candidate
+
+    def _scored(self, placed: Placed, snapshots=None) -> _Incumbent:
+        a = self.arr
+        wt, makespan, done = objective(
+            a.task_job, placed.order, placed.end, a.job_weight, a.job_due, a.job_weight.size
+        )
+        return _Incumbent(placed, (int(wt), int(makespan)), done, snapshots)
+
+    def late_jobs(self, inc: _Incumbent) -> tuple[list[int], list[int]]:
+        """Job indices and weighted tardiness of the late jobs of a plan, in job order."""
+        a = self.arr
+        has_due = a.job_due != np.iinfo(np.int64).max
+        late = np.where(has_due, a.job_weight * (inc.done - np.where(has_due, a.job_due, 0)), 0)
+        jobs = np.flatnonzero(late > 0)
+        return jobs.tolist(), late[jobs].tolist()
+
+
+class _CompiledReplayer(_Replayer):
+    """Replays in :func:`farm.jit_kernel.replay`; the accepted plan's snapshots in one
+    set of arrays, the running candidate's in another."""
+
+    def __init__(self, problem: Problem, swap_penalty_min: int):
+        super().__init__(problem, swap_penalty_min)
+        n = len(problem.tasks)
+        count = n // SNAPSHOT_EVERY + 1
+        self.snaps = no_snapshots(self.arr, count)
+        self.scratch = no_snapshots(self.arr, count)
+        self.args = self.arr.kernel_args(swap_penalty_min)
+        self.pins = (np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64))
+        self.first_snapshot = 0
+
+    def run(self, order: np.ndarray, start: int) -> _Incumbent | None:
+        a = self.arr
+        if self.inc is None or start <= 0:
+            s, state = 0, a.initial_state()
+            placed = Placed.empty(order)
+        else:
+            s = start // SNAPSHOT_EVERY
+            state = tuple(snap[s].copy() for snap in self.snaps)
+            base = self.inc.placed
+            placed = Placed(order, base.printer.copy(), base.start.copy(), base.end.copy())
+        begin = s * SNAPSHOT_EVERY
+        failed = replay(
+            self.args, a.task_job, order, begin, state, placed.outputs(), self.pins,
+            SNAPSHOT_EVERY, self.scratch,
+        )  # fmt: skip
+        if failed >= 0:
+            return None
+        self.first_snapshot = s
+        return self._scored(placed)
+
+    def accept(self, candidate: _Incumbent) -> None:
+        s = self.first_snapshot
+        for mine, theirs in zip(self.snaps, self.scratch, strict=True):
+            mine[s:] = theirs[s:]
+        super().accept(candidate)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The Python replayer's farm state before position ``placed`` of an order."""
+
+    placed: int
+    free: np.ndarray  # operator calendar
+    tracks: dict[str, tuple]  # printer id -> free from, loaded, occupied
+
+
+class _PythonReplayer(_Replayer):
+    """Replays with :func:`farm.greedy.best_slot` (the reference, and the fallback)."""
+
+    def run(self, order: np.ndarray, start: int) -> _Incumbent | None:
+        tasks = self.p.tasks
         state = FastFarmState(self.p)
         snapshots: list[_Snapshot] = []
+        placed = Placed.empty(order)
         begin = 0
-        if base is not None and start > 0:
-            keep = [s for s in base.snapshots if s.placed <= start]
+        if self.inc is not None and start > 0:
+            keep = [s for s in self.inc.snapshots if s.placed <= start]
             snap = keep[-1]
             snapshots = keep[:-1]
             begin = snap.placed
@@ -74,43 +149,33 @@ class _Replayer:
                 track = state.tracks[pid]
                 track.free_min, track.loaded, track.occupied = free_min, loaded, occupied
             state.resync()
-            state.assignments = list(base.assignments[:begin])
+            for out, base in zip(placed.outputs(), self.inc.placed.outputs(), strict=True):
+                out[:begin] = base[:begin]
         for i in range(begin, len(order)):
             if i % SNAPSHOT_EVERY == 0:
-                snapshots.append(self._snapshot(state, i))
-            task = order[i]
+                tracks = {p: (t.free_min, t.loaded, t.occupied) for p, t in state.tracks.items()}
+                snapshots.append(_Snapshot(i, state.calendar.free.copy(), tracks))
+            task = tasks[order[i]]
             found = best_slot(state, task, self.penalty)
             if found is None:
                 return None
             printer_id, slot = found
             state.commit(task, self.p.printer_by_id[printer_id], slot)
-        return _Incumbent(order, state.assignments, snapshots, self._objective(state.assignments))
-
-    @staticmethod
-    def _snapshot(state: FastFarmState, placed: int) -> _Snapshot:
-        tracks = {pid: (t.free_min, t.loaded, t.occupied) for pid, t in state.tracks.items()}
-        return _Snapshot(placed, state.calendar.free.copy(), tracks)
-
-    def _objective(self, assignments: list[Assignment]) -> tuple[int, int]:
-        done = job_completions(self.p, assignments)
-        wt = sum(w * max(0, done.get(jid, 0) - due) for jid, w, due in self.due)
-        return wt, max((a.end_min for a in assignments), default=0)
-
-    def late_jobs(self, inc: _Incumbent) -> list[tuple[str, int]]:
-        """(job id, weighted tardiness) of the late jobs of a plan, in job order."""
-        done = job_completions(self.p, inc.assignments)
-        late = [(jid, w * (done.get(jid, 0) - due)) for jid, w, due in self.due]
-        return [(jid, wt) for jid, wt in late if wt > 0]
+            placed.printer[i] = state.index[printer_id]
+            placed.start[i], placed.end[i] = slot.start_min, slot.end_min
+        return self._scored(placed, snapshots)
 
 
-def _move(order: list[Task], job_id: str, rng: random.Random) -> tuple[list[Task], int]:
-    """``order`` with ``job_id``'s copies moved forward together; the first changed index."""
-    first = next(i for i, t in enumerate(order) if t.job.id == job_id)
-    jump = rng.randint(1, max(2, int(MAX_JUMP_SHARE * len(order))))
-    k = max(0, first - jump)
-    mine = [t for t in order if t.job.id == job_id]
-    rest = [t for t in order if t.job.id != job_id]
-    return rest[:k] + mine + rest[k:], k
+def replayer(problem: Problem, swap_penalty_min: int, *, compiled: bool = HAVE_NUMBA) -> _Replayer:
+    """The compiled replayer, or the Python one."""
+    kind = _CompiledReplayer if compiled else _PythonReplayer
+    return kind(problem, swap_penalty_min)
+
+
+def task_indices(problem: Problem, order: list[Task]) -> np.ndarray:
+    """``order`` as task indices (int64)."""
+    index = arrays_of(problem).task_index
+    return np.fromiter((index[t.id] for t in order), dtype=np.int64, count=len(order))
 
 
 def reorder(
@@ -121,38 +186,44 @@ def reorder(
     replays: float,
     seed: int = 0,
     deadline: float | None = None,
+    moves: str = "jump",
+    compiled: bool = HAVE_NUMBA,
 ) -> Plan | None:
     """The best plan found by iterated greedy from ``order`` within ``replays`` full-order
     replays (and before ``time.monotonic()`` reaches ``deadline``); None if ``order``
-    itself does not fit before the horizon."""
+    itself does not fit before the horizon.  ``moves``: a key of
+    :data:`farm.reorder_moves.MOVES`."""
     rng = random.Random(seed)
-    replayer = _Replayer(problem, swap_penalty_min)
-    inc = replayer.run(order, None, 0)
+    rep = replayer(problem, swap_penalty_min, compiled=compiled)
+    inc = rep.run(task_indices(problem, order), 0)
     if inc is None:
         return None
-    used, moves, better = 1.0, 0, 0
-    late = replayer.late_jobs(inc)
+    rep.accept(inc)
+    mover = Moves(rep.arr, MOVES[moves])
+    used, tried, better = 1.0, 0, 0
+    late = rep.late_jobs(inc)
     n = len(order)
-    while late and used < replays and (deadline is None or time.monotonic() < deadline):
-        moves += 1
-        job_id = rng.choices([j for j, _ in late], weights=[w for _, w in late])[0]
-        candidate_order, k = _move(inc.order, job_id, rng)
+    while late[0] and used < replays and (deadline is None or time.monotonic() < deadline):
+        tried += 1
+        job = rng.choices(late[0], weights=late[1])[0]
+        candidate_order, k = mover.move(inc.placed, job, rng)
         used += (n - k) / n
-        candidate = replayer.run(candidate_order, inc, k)
+        candidate = rep.run(candidate_order, k)
         if candidate is None or candidate.objective > inc.objective:
             continue
         better += candidate.objective < inc.objective
+        rep.accept(candidate)
         inc = candidate
-        late = replayer.late_jobs(inc)
+        late = rep.late_jobs(inc)
     log.info(
         "reorder: %d moves (%.1f of %.1f replays), %d improvements -> %s",
-        moves,
+        tried,
         used,
         replays,
         better,
         inc.objective,
     )
-    return make_plan(problem, inc.assignments, "greedy")
+    return make_plan(problem, placed_assignments(problem, inc.placed), "greedy")
 
 
 def _chain(

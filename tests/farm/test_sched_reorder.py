@@ -4,46 +4,76 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+import pytest
+
 from farm.greedy import VARIANTS, list_schedule, variant_order
 from farm.instance_io import load_problem
-from farm.reorder import _move, _Replayer, reorder, reorder_variants
+from farm.jit_kernel import HAVE_NUMBA
+from farm.jit_schedule import placed_assignments
+from farm.reorder import reorder, reorder_variants, replayer, task_indices
+from farm.reorder_moves import MOVES, Moves
 from tests.farm.sched_util import DATA, assert_valid
 
 LATE = VARIANTS[2]  # its plan of M-5 has late jobs
+ENGINES = [True, False] if HAVE_NUMBA else [False]
 
 
 def _key(a):
     return (a.printer_id, a.start_min, a.task_id)
 
 
-def test_a_replay_from_a_snapshot_equals_a_replay_from_the_start():
+@pytest.mark.parametrize("compiled", ENGINES)
+def test_a_replay_from_a_snapshot_equals_a_replay_from_the_start(compiled):
     problem = load_problem(DATA / "M-5.json")
     order, penalty_min = variant_order(problem, LATE)
-    replayer = _Replayer(problem, penalty_min)
-    base = replayer.run(order, None, 0)
+    rep = replayer(problem, penalty_min, compiled=compiled)
+    base = rep.run(task_indices(problem, order), 0)
+    rep.accept(base)
     listed = list_schedule(problem, order, penalty_min, "x").assignments
-    assert sorted(base.assignments, key=_key) == list(listed)
-    assert replayer.late_jobs(base)
+    assert sorted(placed_assignments(problem, base.placed), key=_key) == list(listed)
+    jobs, _ = rep.late_jobs(base)
+    assert jobs
     rng = random.Random(3)
-    for job_id, _ in replayer.late_jobs(base)[:5]:
-        moved, k = _move(order, job_id, rng)
-        assert moved[:k] == order[:k] and sorted(t.id for t in moved) == sorted(t.id for t in order)
-        fresh = replayer.run(moved, None, 0)
-        resumed = replayer.run(moved, base, k)
-        assert resumed.assignments == fresh.assignments
+    mover = Moves(rep.arr, MOVES["mixed"])
+    for job in jobs[:8]:
+        moved, k = mover.move(base.placed, job, rng)
+        assert np.array_equal(moved[:k], base.placed.order[:k])
+        assert sorted(moved.tolist()) == list(range(len(order)))
+        resumed = rep.run(moved, k)
+        fresh = replayer(problem, penalty_min, compiled=compiled).run(moved, 0)
+        for mine, theirs in zip(resumed.placed.outputs(), fresh.placed.outputs(), strict=True):
+            assert np.array_equal(mine, theirs)
         assert resumed.objective == fresh.objective
+        if resumed.objective <= base.objective:
+            rep.accept(resumed)
+            base = resumed
 
 
-def test_reorder_is_valid_no_worse_and_deterministic():
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
+@pytest.mark.parametrize("moves", sorted(MOVES))
+def test_compiled_and_python_replays_find_the_same_plan(moves):
+    problem = load_problem(DATA / "M-5.json")
+    order, penalty_min = variant_order(problem, LATE)
+    plans = [
+        reorder(problem, order, penalty_min, replays=6, seed=4, moves=moves, compiled=c)
+        for c in (True, False)
+    ]
+    assert plans[0] == plans[1]
+
+
+@pytest.mark.parametrize("moves", sorted(MOVES))
+def test_reorder_is_valid_no_worse_and_deterministic(moves):
     problem = load_problem(DATA / "M-5.json")
     order, penalty_min = variant_order(problem, LATE)
     start = list_schedule(problem, order, penalty_min, "greedy")
     assert start.weighted_tardiness_min > 0  # something to improve
-    first = assert_valid(problem, reorder(problem, order, penalty_min, replays=15, seed=2))
-    second = reorder(problem, order, penalty_min, replays=15, seed=2)
+    first = reorder(problem, order, penalty_min, replays=15, seed=2, moves=moves)
+    second = reorder(problem, order, penalty_min, replays=15, seed=2, moves=moves)
+    assert_valid(problem, first)
     assert first.assignments == second.assignments
     assert first.weighted_tardiness_min < start.weighted_tardiness_min  # 253 -> 0
-    unchanged = reorder(problem, order, penalty_min, replays=0, seed=2)
+    unchanged = reorder(problem, order, penalty_min, replays=0, seed=2, moves=moves)
     assert unchanged.assignments == start.assignments
 
 
