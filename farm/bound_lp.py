@@ -181,10 +181,36 @@ def operator_times(problem: Problem) -> np.ndarray:
     return times[(times > 0) & (times < problem.horizon_end_min)]
 
 
-def _breakpoints(first: int, horizon: int, lead: int, op_times: np.ndarray) -> np.ndarray:
-    """``first``, every operator row time + ``lead`` after it up to ``DETAIL_MIN`` later,
-    then daily, and the horizon."""
-    ends = op_times + lead
+def first_starts(problem: Problem, times: np.ndarray) -> np.ndarray:
+    """``out[k]``: no print whose turnaround ends after ``times[k]`` starts before.
+
+    Such a turnaround ends at ``times[k] + 1`` at the earliest; if minute ``times[k]`` is
+    off shift, the turnaround (at least ``start`` minutes, inside one stretch of presence)
+    lies in a later stretch and ends ``start`` minutes after that stretch begins at the
+    earliest.  So a job that is complete before ``out[k] + D_j`` (``D_j`` its shortest
+    duration) had all its turnarounds over by ``times[k]``.
+    """
+    start = problem.params.start_min
+    times = np.asarray(times, dtype=np.int64)
+    on = capacity_profile(problem.shifts, problem.horizon_end_min) > 0
+    if start == 0:  # a zero-minute turnaround fits at any minute
+        return times + 1
+    horizon = problem.horizon_end_min
+    # next_on[t]: the first minute >= t on shift (horizon if none)
+    next_on = np.full(horizon + 1, horizon, dtype=np.int64)
+    shift_minutes = np.flatnonzero(on)
+    k = np.searchsorted(shift_minutes, np.arange(horizon + 1))
+    has = k < shift_minutes.size
+    next_on[has] = shift_minutes[k[has]]
+    inside = np.clip(times, 0, horizon)
+    present = on[np.minimum(inside, horizon - 1)] & (times < horizon) & (times >= 0)
+    return np.where(present, times + 1, next_on[inside] + start)
+
+
+def _breakpoints(first: int, horizon: int, lead: int, op_ends: np.ndarray) -> np.ndarray:
+    """``first``, every ``op_ends + lead`` after it (:func:`first_starts` of the operator
+    rows, ``- 1``) up to ``DETAIL_MIN`` later, then daily, and the horizon."""
+    ends = op_ends + lead
     near = ends[(ends > first) & (ends < min(first + DETAIL_MIN, horizon))]
     far = np.arange((first + DETAIL_MIN) // 1440 * 1440 + 1440, horizon, 1440)
     return np.unique(np.concatenate(([first], near, far, [horizon]))).astype(np.int64)
@@ -195,6 +221,7 @@ def _job_vars(
 ) -> tuple[list[JobVars], float]:
     """The jobs that get variables, and the cost of those that finish past the horizon."""
     horizon = problem.horizon_end_min
+    op_ends = first_starts(problem, op_times) - 1
     out: list[JobVars] = []
     fixed, count = 0.0, 0
     for job in problem.jobs:
@@ -205,7 +232,7 @@ def _job_vars(
             fixed += job.weight * max(0, earliest[job.id] - job.due_min)
             continue
         lead = min(job.durations_min[p.model] for p in problem.eligible[job.id])
-        breaks = _breakpoints(first, horizon, lead, op_times)
+        breaks = _breakpoints(first, horizon, lead, op_ends)
         out.append(JobVars(job, earliest[job.id], lead, breaks, count))
         count += breaks.size - 1
     return out, fixed
@@ -350,11 +377,18 @@ def _operator_rows(problem: Problem, jobs: list[JobVars], times: np.ndarray, row
     clean = sum(not problem.initial_state(p).bed_occupied for p in problem.printers)
     quantity = np.array([jv.job.quantity for jv in jobs])
     coef = quantity * (params.start_min + params.clear_min)
-    ref = np.stack([references([jv], times + jv.shortest_min)[0] for jv in jobs])
+    ref = operator_references(problem, jobs, times)
     rows.add_family(ref, coef, supply[times] + params.clear_min * clean)
     # or: only the copies that can be first on a clear bed with their filament loaded save
     discount = np.array([_clear_bed_saving(problem, jv.job) for jv in jobs])
     rows.add_family(ref, coef - discount, supply[times])
+
+
+def operator_references(problem: Problem, jobs: list[JobVars], times: np.ndarray) -> np.ndarray:
+    """``ref[j, k]``: job j's variable that, at 1, says its turnarounds were over by
+    ``times[k]`` (:func:`first_starts`), -1 if none."""
+    reach = first_starts(problem, times) - 1
+    return np.stack([references([jv], reach + jv.shortest_min)[0] for jv in jobs])
 
 
 def _clear_bed_saving(problem: Problem, job: Job) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from farm.bound_lp import JobVars, LpRows, references
+from farm.bound_lp import JobVars, LpRows, first_starts, operator_references, references
 from farm.bounds import copy_chains, shortest_on
 from farm.model import Problem
 from farm.shifts import OperatorCalendar, capacity_profile
@@ -52,6 +52,7 @@ def add_swap_rows(
     filaments = sorted({jv.job.filament for jv in jobs})
     sigma = {f: n_vars + i * times.size + np.arange(times.size) for i, f in enumerate(filaments)}
     n_vars += len(filaments) * times.size
+    reach = first_starts(problem, times) - 1
     for jv in jobs:
         job = jv.job
         loaded = {
@@ -60,8 +61,8 @@ def add_swap_rows(
             if problem.initial_state(p).loaded == job.filament
         }
         chains = copy_chains(problem, calendar, job, shortest)
-        need = swaps_needed(chains, loaded, job.quantity, times + jv.shortest_min)
-        ref = references([jv], times + jv.shortest_min)[0]
+        need = swaps_needed(chains, loaded, job.quantity, reach + jv.shortest_min)
+        ref = references([jv], reach + jv.shortest_min)[0]
         k = np.flatnonzero((need > 0) & (ref >= 0))
         rows.add_pairs(ref[k], need[k], sigma[job.filament][k], np.full(k.size, -scale))
     supply = np.concatenate(
@@ -71,7 +72,7 @@ def add_swap_rows(
         not problem.initial_state(p).bed_occupied for p in problem.printers
     )
     coef = np.array([jv.job.quantity * (params.start_min + params.clear_min) for jv in jobs], float)
-    ref = np.stack([references([jv], times + jv.shortest_min)[0] for jv in jobs])
+    ref = operator_references(problem, jobs, times)
     for k, s in enumerate(times):
         present = ref[:, k] >= 0
         cols = [*ref[present, k], *(sigma[f][k] for f in filaments)]

@@ -220,3 +220,19 @@ CHAINS = {"A": [10, 20, 30], "B": [15, 25, 35], "C": [12, 40, 50]}
 )
 def test_swaps_needed_fill_the_loaded_printers_first(loaded, times, swaps):
     assert list(swaps_needed(CHAINS, loaded, 3, np.array(times))) == swaps
+
+
+def test_operator_rows_see_past_the_night():
+    # one operator on [0, 20), two from 1000; three 200 min jobs due at 1203 on three
+    # printers with a part on the bed: two 10 min turnarounds fit before the night, the
+    # third turnaround ends at 1010 at best.  Completing by 1203 needs the turnaround
+    # before the night (a turnaround after it ends at 1005 at the earliest), although the
+    # row at 1000 only sees completions by 1000 + 200.
+    shifts = [{"start": 0, "end": 20, "operators": 1}, {"start": 1000, "end": 2000, "operators": 2}]
+    printers = [printer(f"P{i}", bed_clear=False) for i in range(3)]
+    problem = load_problem(instance(printers, [job(f"J{i}", 200, due=1203) for i in range(3)],
+                                    shifts=shifts))  # fmt: skip
+    best = brute_force(problem).weighted_tardiness_min
+    assert best == 7
+    done = job_ends(problem, task_ends(problem))
+    assert 0 < lp_bound(problem, done, with_windows=False, with_swaps=False) <= best
