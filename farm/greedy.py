@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from farm.derive import make_plan
 from farm.errors import ScheduleError
 from farm.fast_state import FastFarmState
-from farm.jit_schedule import HAVE_NUMBA, place, placed_assignments
+from farm.jit_arrays import arrays_of
+from farm.jit_schedule import HAVE_NUMBA, place, placed_assignments, scored
 from farm.model import Plan, Problem, Task
 from farm.placement import FarmState, Slot
 
@@ -187,12 +188,15 @@ def greedy_plan(
 
 
 def best_variant(
-    problem: Problem, *, passes: int | None = None, processes: int = 1
+    problem: Problem, *, passes: int | None = None, processes: int = 1, compiled: bool = HAVE_NUMBA
 ) -> tuple[Plan, list[Variant]]:
     """The best of the first ``passes`` list schedules of :data:`VARIANTS`, and those
-    variants from best to worst."""
+    variants from best to worst.  Compiled passes run here: they take less time than
+    starting a worker process."""
     require_schedulable(problem)
     variants = VARIANTS[: passes or len(VARIANTS)]
+    if compiled:
+        return _best_compiled(problem, variants)
     if processes > 1 and len(variants) > 1:
         context = multiprocessing.get_context("spawn")  # safe from threads, unlike fork
         with ProcessPoolExecutor(min(processes, len(variants)), mp_context=context) as pool:
@@ -201,3 +205,17 @@ def best_variant(
         plans = [_one_pass(problem, v) for v in variants]
     ranked = sorted(range(len(plans)), key=lambda i: plans[i].objective)  # stable: first best
     return plans[ranked[0]], [variants[i] for i in ranked]
+
+
+def _best_compiled(problem: Problem, variants: tuple[Variant, ...]) -> tuple[Plan, list[Variant]]:
+    """:func:`best_variant` by the compiled list scheduler; one plan is built, the best."""
+    arr = arrays_of(problem)
+    placed, objectives = [], []
+    for variant in variants:
+        order, penalty_min = variant_order(problem, variant)
+        placed.append(place(problem, order, penalty_min))
+        objectives.append(scored(arr, placed[-1])[0])
+        log.debug("greedy %s: wt=%d makespan=%d", variant, *objectives[-1])
+    ranked = sorted(range(len(variants)), key=objectives.__getitem__)  # stable: first best
+    plan = make_plan(problem, placed_assignments(problem, placed[ranked[0]]), "greedy")
+    return plan, [variants[i] for i in ranked]

@@ -9,10 +9,18 @@ import numpy as np
 
 from farm.errors import ScheduleError
 from farm.jit_arrays import ProblemArrays, arrays_of
-from farm.jit_kernel import HAVE_NUMBA, replay
+from farm.jit_kernel import HAVE_NUMBA, objective, replay
 from farm.model import Assignment, Problem, Task
 
-__all__ = ["HAVE_NUMBA", "Placed", "no_snapshots", "pins_of", "place", "placed_assignments"]
+__all__ = [
+    "HAVE_NUMBA",
+    "Placed",
+    "no_snapshots",
+    "pins_of",
+    "place",
+    "placed_assignments",
+    "scored",
+]
 
 
 @dataclass
@@ -91,3 +99,12 @@ def placed_assignments(problem: Problem, placed: Placed) -> list[Assignment]:
             strict=True,
         )
     ]
+
+
+def scored(arr: ProblemArrays, placed: Placed) -> tuple[tuple[int, int], np.ndarray]:
+    """The plan's objective (weighted tardiness, makespan), as :attr:`farm.model.Plan.objective`,
+    and every job's completion (min; 0 for a job without tasks)."""
+    wt, makespan, done = objective(
+        arr.task_job, placed.order, placed.end, arr.job_weight, arr.job_due, arr.job_weight.size
+    )
+    return (int(wt), int(makespan)), done

@@ -27,8 +27,8 @@ from farm.derive import make_plan
 from farm.fast_state import FastFarmState
 from farm.greedy import Variant, best_slot, variant_order
 from farm.jit_arrays import ProblemArrays, arrays_of
-from farm.jit_kernel import HAVE_NUMBA, objective, replay
-from farm.jit_schedule import Placed, no_snapshots, placed_assignments
+from farm.jit_kernel import HAVE_NUMBA, replay
+from farm.jit_schedule import Placed, no_snapshots, placed_assignments, scored
 from farm.model import Plan, Problem, Task
 from farm.reorder_moves import MOVES, Moves
 
@@ -65,11 +65,7 @@ class _Replayer:
         self.inc = candidate
 
     def _scored(self, placed: Placed, snapshots=None) -> _Incumbent:
-        a = self.arr
-        wt, makespan, done = objective(
-            a.task_job, placed.order, placed.end, a.job_weight, a.job_due, a.job_weight.size
-        )
-        return _Incumbent(placed, (int(wt), int(makespan)), done, snapshots)
+        return _Incumbent(placed, *scored(self.arr, placed), snapshots)
 
     def late_jobs(self, inc: _Incumbent) -> tuple[list[int], list[int]]:
         """Job indices and weighted tardiness of the late jobs of a plan, in job order."""

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from farm.errors import ScheduleError
-from farm.greedy import VARIANTS, Pinned, list_schedule, variant_order
+from farm.greedy import VARIANTS, Pinned, best_variant, list_schedule, variant_order
 from farm.instance_io import load_problem
 from farm.model import Problem
 from tests.farm.sched_util import DATA, assert_valid, instance, job, printer
@@ -122,3 +122,11 @@ def test_every_greedy_variant_of_a_generated_farm_is_the_same_plan(name):
         order, penalty_min = variant_order(problem, variant)
         compiled, python = _both(problem, order, penalty_min)
         assert compiled == python
+
+
+@pytest.mark.parametrize("name", ["S-7", "M-5"])
+def test_the_best_compiled_variant_is_the_best_python_one(name):
+    problem = load_problem(DATA / f"{name}.json")
+    compiled = best_variant(problem, compiled=True)
+    python = best_variant(problem, compiled=False)
+    assert compiled == python
