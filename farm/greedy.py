@@ -21,7 +21,7 @@ from farm.derive import make_plan
 from farm.errors import ScheduleError
 from farm.fast_state import FastFarmState
 from farm.jit_arrays import arrays_of
-from farm.jit_schedule import HAVE_NUMBA, place, placed_assignments, scored
+from farm.jit_schedule import place, placed_assignments, scored, use_compiled
 from farm.model import Plan, Problem, Task
 from farm.placement import FarmState, Slot
 
@@ -117,13 +117,14 @@ def list_schedule(
     name: str,
     pinned: dict[str, Pinned] | None = None,
     *,
-    compiled: bool = HAVE_NUMBA,
+    compiled: bool | None = None,
 ) -> Plan:
     """Append tasks in ``order``, each to its best printer (or its pinned one, if it fits).
 
-    ``compiled``: by :mod:`farm.jit_kernel` (the same plan, ~50x faster) rather than here.
+    ``compiled``: by :mod:`farm.jit_kernel` (the same plan, ~50x faster) rather than here;
+    by default when its code is ready (:func:`farm.jit_kernel.use_compiled`).
     """
-    if compiled:
+    if use_compiled(compiled):
         placed = place(problem, order, swap_penalty_min, pinned)
         return make_plan(problem, placed_assignments(problem, placed), name)
     state = FastFarmState(problem)
@@ -188,14 +189,14 @@ def greedy_plan(
 
 
 def best_variant(
-    problem: Problem, *, passes: int | None = None, processes: int = 1, compiled: bool = HAVE_NUMBA
+    problem: Problem, *, passes: int | None = None, processes: int = 1, compiled: bool | None = None
 ) -> tuple[Plan, list[Variant]]:
     """The best of the first ``passes`` list schedules of :data:`VARIANTS`, and those
     variants from best to worst.  Compiled passes run here: they take less time than
     starting a worker process."""
     require_schedulable(problem)
     variants = VARIANTS[: passes or len(VARIANTS)]
-    if compiled:
+    if use_compiled(compiled):
         return _best_compiled(problem, variants)
     if processes > 1 and len(variants) > 1:
         context = multiprocessing.get_context("spawn")  # safe from threads, unlike fork

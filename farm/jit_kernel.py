@@ -16,6 +16,8 @@ can save it every ``snap_every`` positions of the order and resume from any save
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 try:
@@ -29,7 +31,29 @@ except ImportError:  # the Python path (farm.greedy, farm.fast_state) is the fal
         return lambda f: f
 
 
+log = logging.getLogger(__name__)
+
+
 _INF = np.iinfo(np.int64).max
+_warned = []
+
+
+def use_compiled(compiled: bool | None = None) -> bool:
+    """``compiled``, or by default: is the compiled code loaded or in numba's disk cache?
+    A cold cache means the Python path (same plans) rather than ~10 s of compiling inside
+    a time limit; ``python -m farm.jit_warm`` fills it."""
+    if compiled is not None:
+        return compiled
+    if not HAVE_NUMBA:
+        return False
+    try:
+        ready = all(f.signatures or f._cache._cache_file._load_index() for f in (replay, objective))
+    except Exception:  # numba's cache layout is not public API
+        ready = False
+    if not ready and not _warned:
+        _warned.append(True)
+        log.warning("numba cache cold: the Python list scheduler runs (python -m farm.jit_warm)")
+    return ready
 
 
 @njit(cache=True)

@@ -9,7 +9,7 @@ import numpy as np
 
 from farm.errors import ScheduleError
 from farm.jit_arrays import ProblemArrays, arrays_of
-from farm.jit_kernel import HAVE_NUMBA, objective, replay
+from farm.jit_kernel import HAVE_NUMBA, objective, replay, use_compiled
 from farm.model import Assignment, Problem, Task
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "place",
     "placed_assignments",
     "scored",
+    "use_compiled",
 ]
 
 

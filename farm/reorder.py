@@ -27,7 +27,7 @@ from farm.derive import make_plan
 from farm.fast_state import FastFarmState
 from farm.greedy import Variant, best_slot, variant_order
 from farm.jit_arrays import ProblemArrays, arrays_of
-from farm.jit_kernel import HAVE_NUMBA, replay
+from farm.jit_kernel import replay, use_compiled
 from farm.jit_schedule import Placed, no_snapshots, placed_assignments, scored
 from farm.model import Plan, Problem, Task
 from farm.reorder_moves import MOVES, Moves
@@ -162,9 +162,9 @@ class _PythonReplayer(_Replayer):
         return self._scored(placed, snapshots)
 
 
-def replayer(problem: Problem, swap_penalty_min: int, *, compiled: bool = HAVE_NUMBA) -> _Replayer:
-    """The compiled replayer, or the Python one."""
-    kind = _CompiledReplayer if compiled else _PythonReplayer
+def replayer(problem: Problem, swap_penalty_min: int, *, compiled: bool | None = None) -> _Replayer:
+    """The compiled replayer, or the Python one (default: :func:`farm.jit_kernel.use_compiled`)."""
+    kind = _CompiledReplayer if use_compiled(compiled) else _PythonReplayer
     return kind(problem, swap_penalty_min)
 
 
@@ -183,7 +183,7 @@ def reorder(
     seed: int = 0,
     deadline: float | None = None,
     moves: str = "jump",
-    compiled: bool = HAVE_NUMBA,
+    compiled: bool | None = None,
 ) -> Plan | None:
     """The best plan found by iterated greedy from ``order`` within ``replays`` full-order
     replays (and before ``time.monotonic()`` reaches ``deadline``); None if ``order``
