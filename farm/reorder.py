@@ -183,12 +183,14 @@ def reorder(
     seed: int = 0,
     deadline: float | None = None,
     moves: str = "jump",
+    late_acceptance: int = 0,
     compiled: bool | None = None,
 ) -> Plan | None:
     """The best plan found by iterated greedy from ``order`` within ``replays`` full-order
     replays (and before ``time.monotonic()`` reaches ``deadline``); None if ``order``
     itself does not fit before the horizon.  ``moves``: a key of
-    :data:`farm.reorder_moves.MOVES`."""
+    :data:`farm.reorder_moves.MOVES`.  A move is kept if its plan is no worse than the
+    current one, or (``late_acceptance`` > 0) than the current one that many moves ago."""
     rng = random.Random(seed)
     rep = replayer(problem, swap_penalty_min, compiled=compiled)
     inc = rep.run(task_indices(problem, order), 0)
@@ -199,27 +201,31 @@ def reorder(
     used, tried, better = 1.0, 0, 0
     late = rep.late_jobs(inc)
     n = len(order)
+    best, history = inc, [inc.objective] * late_acceptance
     while late[0] and used < replays and (deadline is None or time.monotonic() < deadline):
         tried += 1
         job = rng.choices(late[0], weights=late[1])[0]
         candidate_order, k = mover.move(inc.placed, job, rng)
         used += (n - k) / n
         candidate = rep.run(candidate_order, k)
-        if candidate is None or candidate.objective > inc.objective:
-            continue
-        better += candidate.objective < inc.objective
-        rep.accept(candidate)
-        inc = candidate
-        late = rep.late_jobs(inc)
+        bar = max(inc.objective, history[tried % late_acceptance]) if history else inc.objective
+        if candidate is not None and candidate.objective <= bar:
+            rep.accept(candidate)
+            inc = candidate
+            late = rep.late_jobs(inc)
+            if inc.objective < best.objective:
+                best, better = inc, better + 1
+        if history:
+            history[tried % late_acceptance] = inc.objective
     log.info(
         "reorder: %d moves (%.1f of %.1f replays), %d improvements -> %s",
         tried,
         used,
         replays,
         better,
-        inc.objective,
+        best.objective,
     )
-    return make_plan(problem, placed_assignments(problem, inc.placed), "greedy")
+    return make_plan(problem, placed_assignments(problem, best.placed), "greedy")
 
 
 def _chain(

@@ -1,20 +1,25 @@
 """Moves of the iterated greedy (:mod:`farm.reorder`): new task orders around a late job.
 
 Orders are arrays of task indices; every move returns the new order and the first
-position where it differs from the old one (the replay starts there).
+position where it differs from the old one (the replay starts there).  A *blocker* of a
+late job is a task before it in the order that prints on one of the job's printers at
+the job's latest start (due minus its shortest print): it holds the job's useful time.
 
-- ``jump``: the late job's copies move forward together by a random distance.
-- ``target``: ... to just before a task that prints on one of the job's printers at the
-  job's latest start (due minus its shortest print): the task holding its useful time.
-- ``push``: such a blocking task moves back, to just after the late job's last copy.
-- ``swap``: a blocking task and the late job's first copy trade places.
+- ``jump``: the job's copies move forward together by a distance uniform in
+  ``[1, MAX_JUMP_SHARE·n]``; ``ljump``: log-uniform (short jumps more often).
+- ``target``: ... to just before a random blocker; ``tjump``: to a random position
+  between the first blocker and the job.
+- ``push``: a random blocker moves back, to just after the job's last copy.
+- ``swap``: a random blocker and the job's first copy trade places.
 
-``target``, ``push`` and ``swap`` fall back to ``jump`` when nothing blocks the job.
+The blocker moves fall back to ``jump`` when nothing blocks the job.
 """
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,12 +28,17 @@ from farm.jit_schedule import Placed
 
 MAX_JUMP_SHARE = 0.3  # a late job moves forward by at most this share of the order
 
-# operator mixes by name: (move, weight)
+# move mixes by name: (move, weight)
 MOVES: dict[str, tuple[tuple[str, int], ...]] = {
     "jump": (("jump", 1),),
+    "ljump": (("ljump", 1),),
+    "jl": (("jump", 1), ("ljump", 1)),
     "target": (("target", 1),),
+    "tjump": (("tjump", 1),),
     "mixed": (("jump", 2), ("target", 2), ("push", 1), ("swap", 1)),
 }
+
+Move = tuple[np.ndarray, int]
 
 
 class Moves:
@@ -36,7 +46,11 @@ class Moves:
 
     def __init__(self, arr: ProblemArrays, mix: tuple[tuple[str, int], ...]):
         self.arr = arr
-        self.names = [name for name, _ in mix]
+        table: dict[str, Callable[[Placed, int, random.Random], Move]] = {
+            "jump": self.jump, "ljump": self.ljump, "target": self.target,
+            "tjump": self.tjump, "push": self.push, "swap": self.swap,
+        }  # fmt: skip
+        self.moves = [table[name] for name, _ in mix]
         self.weights = [w for _, w in mix]
         jobs, printers = arr.job_weight.size, arr.printer_free.size
         self.eligible = np.zeros((jobs, printers), dtype=bool)  # (jobs, printers)
@@ -46,21 +60,58 @@ class Moves:
             self.eligible[j, arr.elig_printer[lo:hi]] = True
             self.shortest[j] = arr.elig_duration[lo:hi].min(initial=0)
 
-    def move(self, placed: Placed, job: int, rng: random.Random) -> tuple[np.ndarray, int]:
+    def move(self, placed: Placed, job: int, rng: random.Random) -> Move:
         """A new order around late ``job`` and its first changed position."""
-        name = self.names[0]
-        if len(self.names) > 1:
-            name = rng.choices(self.names, weights=self.weights)[0]
-        if name != "jump":
-            blockers = self._blockers(placed, job)
-            if blockers.size:
-                b = int(blockers[rng.randrange(blockers.size)])
-                return getattr(self, "_" + name)(placed.order, job, b)
-        return self._jump(placed.order, job, rng)
+        chosen = self.moves[0]
+        if len(self.moves) > 1:
+            chosen = rng.choices(self.moves, weights=self.weights)[0]
+        return chosen(placed, job, rng)
+
+    def jump(self, placed: Placed, job: int, rng: random.Random) -> Move:
+        first = self._first(placed.order, job)
+        jump = rng.randint(1, max(2, int(MAX_JUMP_SHARE * placed.order.size)))
+        return self._insert(placed.order, job, max(0, first - jump))
+
+    def ljump(self, placed: Placed, job: int, rng: random.Random) -> Move:
+        first = self._first(placed.order, job)
+        top = max(2, int(MAX_JUMP_SHARE * placed.order.size))
+        jump = int(math.exp(rng.uniform(0, math.log(top))))
+        return self._insert(placed.order, job, max(0, first - jump))
+
+    def target(self, placed: Placed, job: int, rng: random.Random) -> Move:
+        blockers = self._blockers(placed, job)
+        if not blockers.size:
+            return self.jump(placed, job, rng)
+        return self._insert(placed.order, job, int(blockers[rng.randrange(blockers.size)]))
+
+    def tjump(self, placed: Placed, job: int, rng: random.Random) -> Move:
+        blockers = self._blockers(placed, job)
+        if not blockers.size:
+            return self.jump(placed, job, rng)
+        first = self._first(placed.order, job)
+        return self._insert(placed.order, job, rng.randint(int(blockers[0]), first))
+
+    def push(self, placed: Placed, job: int, rng: random.Random) -> Move:
+        blockers = self._blockers(placed, job)
+        if not blockers.size:
+            return self.jump(placed, job, rng)
+        b = int(blockers[rng.randrange(blockers.size)])
+        order = placed.order
+        last = int(np.flatnonzero(self.arr.task_job[order] == job)[-1])
+        return np.insert(np.delete(order, b), last, order[b]), b
+
+    def swap(self, placed: Placed, job: int, rng: random.Random) -> Move:
+        blockers = self._blockers(placed, job)
+        if not blockers.size:
+            return self.jump(placed, job, rng)
+        b = int(blockers[rng.randrange(blockers.size)])
+        first = self._first(placed.order, job)
+        out = placed.order.copy()
+        out[b], out[first] = placed.order[first], placed.order[b]
+        return out, b
 
     def _blockers(self, placed: Placed, job: int) -> np.ndarray:
-        """Positions before the job's first copy printing on one of its printers at its
-        latest start."""
+        """Positions of the job's blockers, in order."""
         first = self._first(placed.order, job)
         latest = self.arr.job_due[job] - self.shortest[job]
         start, end = placed.start[:first], placed.end[:first]
@@ -70,27 +121,8 @@ class Moves:
     def _first(self, order: np.ndarray, job: int) -> int:
         return int(np.argmax(self.arr.task_job[order] == job))
 
-    def _jump(self, order: np.ndarray, job: int, rng: random.Random) -> tuple[np.ndarray, int]:
-        first = self._first(order, job)
-        jump = rng.randint(1, max(2, int(MAX_JUMP_SHARE * order.size)))
-        return self._insert(order, job, max(0, first - jump))
-
-    def _target(self, order: np.ndarray, job: int, blocker: int) -> tuple[np.ndarray, int]:
-        return self._insert(order, job, blocker)
-
-    def _insert(self, order: np.ndarray, job: int, k: int) -> tuple[np.ndarray, int]:
+    def _insert(self, order: np.ndarray, job: int, k: int) -> Move:
         """The job's copies together before position ``k`` of the other tasks."""
         mine = self.arr.task_job[order] == job
         rest = order[~mine]
         return np.concatenate((rest[:k], order[mine], rest[k:])), k
-
-    def _push(self, order: np.ndarray, job: int, blocker: int) -> tuple[np.ndarray, int]:
-        last = int(np.flatnonzero(self.arr.task_job[order] == job)[-1])
-        out = np.delete(order, blocker)
-        return np.insert(out, last, order[blocker]), blocker
-
-    def _swap(self, order: np.ndarray, job: int, blocker: int) -> tuple[np.ndarray, int]:
-        first = self._first(order, job)
-        out = order.copy()
-        out[blocker], out[first] = order[first], order[blocker]
-        return out, blocker

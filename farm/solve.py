@@ -27,6 +27,7 @@ from farm.greedy import (
     priority_rules,
     require_schedulable,
 )
+from farm.jit_kernel import use_compiled
 from farm.lns import LnsConfig, improve
 from farm.model import Plan, Problem
 from farm.reorder import reorder_variants
@@ -37,10 +38,11 @@ log = logging.getLogger(__name__)
 # often, the iterated greedy gains more on big farms than the last ones would
 GREEDY_SHARE = 0.15
 REORDER_SHARE = 0.65  # about this share of the time limit for the iterated greedy
-REORDER_S_PER_PRINTER = 15e-6  # a list-schedule replay: about this per (task, eligible printer)
+# a list-schedule replay: about this per (task, eligible printer), compiled / in Python
+REORDER_S_PER_PRINTER = (1e-7, 15e-6)
 SEARCH_END = 0.92  # the LNS stops by this share of the time limit (then: check, return)
 REORDER_END = 0.85  # ... which stops by this share of the time limit in any case
-REORDER_MAX_REPLAYS = 100  # more rarely pays on small farms, where CP-SAT does better
+REORDER_MAX_REPLAYS = 100_000
 PARALLEL_CHAINS_MIN_S = 5.0  # from this time limit a second chain runs in a worker process
 PARALLEL_GREEDY_TASKS = 800  # from this many tasks the greedy passes run in processes
 # CP-SAT deterministic time per second of time limit: the search ends on this budget (the
@@ -129,7 +131,8 @@ def _chains(time_limit_s: float, workers: int) -> int:
 def _replay_s(problem: Problem) -> float:
     """Estimated seconds of one list-schedule replay of every task."""
     pairs = sum(len(problem.eligible[t.job.id]) for t in problem.tasks)
-    return REORDER_S_PER_PRINTER * pairs + 0.002
+    compiled = use_compiled()
+    return REORDER_S_PER_PRINTER[not compiled] * pairs + (0.0005 if compiled else 0.002)
 
 
 def solve(

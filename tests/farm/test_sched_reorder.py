@@ -83,3 +83,16 @@ def test_chains_in_worker_processes_give_the_best_chain():
     both = assert_valid(problem, reorder_variants(problem, variants, replays=3, seed=1))
     alone = [reorder_variants(problem, [v], replays=3, seed=1 + i) for i, v in enumerate(variants)]
     assert both.objective == min(p.objective for p in alone)
+
+
+def test_late_acceptance_returns_the_best_plan_it_saw():
+    problem = load_problem(DATA / "M-5.json")
+    order, penalty_min = variant_order(problem, VARIANTS[-1])
+    start = list_schedule(problem, order, penalty_min, "greedy")
+    runs = [
+        reorder(problem, order, penalty_min, replays=20, seed=5, late_acceptance=10)
+        for _ in range(2)
+    ]
+    assert_valid(problem, runs[0])
+    assert runs[0].assignments == runs[1].assignments
+    assert runs[0].objective <= start.objective
