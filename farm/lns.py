@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from farm.cpsat import SolveResult, Window, add_hint, build_model, solve_model
-from farm.derive import by_printer, canonical_copies, make_plan
+from farm.derive import by_printer, canonical_copies, job_completions, make_plan, tardiness_min
 from farm.model import Assignment, Plan, PrinterState, Problem
 from farm.shifts import capacity_profile
 
@@ -32,6 +32,11 @@ DAY_MIN = 1440
 SLACK_AFTER_MIN = DAY_MIN  # a freed task starts at most this long after the window
 SLACK_BEFORE_MIN = DAY_MIN  # ... and at most this long before it
 MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
+LATE_SHARE = 0.3  # this share of the moves (when some job is late): a late job's window
+LATE_TARGET = 16  # prints a late job's window frees at first (then adapted)
+LATE_AFTER_MIN = 240  # ... ending up to this long after the late job's last copy starts
+LATE_EXTRA_PRINTERS = 2  # ... with this many of its fastest printers added
+FULL_FREEDOM_TASKS = 20  # windows up to this size let every print use any of its printers
 
 
 @dataclass
@@ -57,6 +62,8 @@ class _Move:
     t0: int
     t1: int
     alternatives: int = 0  # > 0: each freed task may use only this many other printers
+    kind: str = "printers"
+    free_job: str | None = None  # this job's copies may use all their printers of the window
 
 
 class Lns:
@@ -75,6 +82,7 @@ class Lns:
         self.capacity = capacity_profile(problem.shifts, problem.horizon_end_min)
         self.compatible = _compatible_printers(problem)
         self.target = config.target_free_tasks
+        self.late_target = LATE_TARGET
         self.iterations = 0
         self.improvements = 0
 
@@ -82,6 +90,9 @@ class Lns:
 
     def _pick_move(self) -> _Move:
         tardy = self._tardy_jobs()
+        r = self.rng.random()
+        if tardy and r < LATE_SHARE:
+            return self._late_move(tardy)
         r = self.rng.random()
         if tardy and r < 0.4:
             return self._tardy_move(tardy)
@@ -117,6 +128,33 @@ class Lns:
         t0 = max(0, min(job.release_min, t1 - 2 * DAY_MIN))
         return _Move(chosen[: self.cfg.printers_per_move + 1], t0, t1)
 
+    def _late_move(self, tardy: list[tuple[str, int]]) -> _Move:
+        """A late job and the operator time it competes with: every print turned around
+        shortly before its last copy starts (on any printer), plus its fastest printers.
+
+        Its copies may use any of its printers in the window (the others keep their own
+        printer plus two, unless the window is small), so that CP-SAT can move it in and
+        push cheaper prints out."""
+        job_id = self.rng.choices([j for j, _ in tardy], weights=[w for _, w in tardy])[0]
+        mine = [a for a in self.best.assignments if a.task_id.startswith(job_id + "#")]
+        t1 = max(a.start_min for a in mine) + 1 + self.rng.randrange(0, LATE_AFTER_MIN)
+        movable = [a for a in self.best.assignments if a.task_id not in self.frozen]
+        before = sorted((a for a in movable if a.start_min < t1), key=lambda a: -a.start_min)
+        chosen = before[: self.late_target]
+        if not chosen:
+            return _Move([], 0, 0)
+        t0 = min(a.start_min for a in chosen)
+        printers = list(dict.fromkeys(a.printer_id for a in chosen))
+        fastest = sorted(
+            self.p.eligible[job_id],
+            key=lambda p: (self.p.job_by_id[job_id].durations_min[p.model], p.id),
+        )
+        extra = [p.id for p in fastest if p.id not in printers][:LATE_EXTRA_PRINTERS]
+        small = len(chosen) <= FULL_FREEDOM_TASKS
+        return _Move(
+            sorted(printers + extra), t0, t1, 0 if small else 2, kind="late", free_job=job_id
+        )
+
     def _slice_move(self, tardy: list[tuple[str, int]]) -> _Move:
         """A short span of time on every printer: the operators' point of view."""
         movable = [a for a in self.best.assignments if a.task_id not in self.frozen]
@@ -150,7 +188,7 @@ class Lns:
 
     def _fit_size(self, move: _Move) -> list[Assignment]:
         """Shrink or grow the span until about ``target`` tasks are freed."""
-        if move.alternatives:
+        if move.alternatives or move.kind == "late":
             chosen = set(move.printer_ids)
             return [
                 a
@@ -198,18 +236,23 @@ class Lns:
         keep = {a.task_id for a in anchors.values()} | freed_ids
         window = self._window_from(move, freed_ids, keep, start_state, anchors)
         if move.alternatives:
-            window = replace(window, allowed=self._alternatives(window, move.alternatives))
+            allowed = self._alternatives(window, move.alternatives, move.free_job)
+            window = replace(window, allowed=allowed)
         return window
 
-    def _alternatives(self, window: Window, k: int) -> dict[str, frozenset[str]]:
-        """Each freed task: its printer plus ``k`` random eligible ones of the window."""
+    def _alternatives(
+        self, window: Window, k: int, free_job: str | None = None
+    ) -> dict[str, frozenset[str]]:
+        """Each freed task: its printer plus ``k`` random eligible ones of the window (the
+        copies of ``free_job``: every eligible one)."""
         current = {a.task_id: a.printer_id for a in self.best.assignments}
         ids = {p.id for p in window.printers}
         allowed = {}
         for task in window.tasks:
             others = [p.id for p in self.p.eligible[task.job.id] if p.id in ids]
             others = [pid for pid in others if pid != current[task.id]]
-            picked = self.rng.sample(others, min(k, len(others)))
+            n = len(others) if task.job.id == free_job else min(k, len(others))
+            picked = self.rng.sample(others, n)
             allowed[task.id] = frozenset([current[task.id], *picked])
         return allowed
 
@@ -242,7 +285,7 @@ class Lns:
 
     # -- loop -----------------------------------------------------------------------------
 
-    def _prepare(self) -> tuple[Window, object] | None:
+    def _prepare(self) -> tuple[_Move, object] | None:
         """Pick a neighbourhood and build its hinted model (None if it frees nothing)."""
         self.iterations += 1
         move = self._pick_move()
@@ -252,44 +295,60 @@ class Lns:
         window = self._window(move, freed)
         fm = build_model(self.p, window)
         add_hint(self.p, fm, window, list(self.best.assignments))
-        return window, fm
+        return move, fm
 
     def round(self, pool: ThreadPoolExecutor, deterministic_limit: float, wall_s: float) -> float:
         """Solve one neighbourhood per worker in parallel (one CP-SAT thread each), keep the
         best candidate; returns the deterministic time of the round."""
-        jobs = []
+        jobs, kinds = [], []
         for _ in range(self.cfg.workers):
             built = self._prepare()
             if built is not None:
                 seed = self.rng.randrange(1 << 30)
                 jobs.append(pool.submit(_solve_one, built[1], deterministic_limit, wall_s, seed))
+                kinds.append(built[0].kind)
         results = [j.result() for j in jobs]
-        best = self.best
+        best, best_objective = None, self.best.objective
         for result in results:
-            candidate = self._merge(result)
-            if candidate is not None and candidate.objective <= best.objective:
-                best = candidate
-        if best.objective < self.best.objective:
-            self.improvements += 1
-            log.debug("lns %d: %s -> %s", self.iterations, self.best.objective, best.objective)
-        self.best = best
-        for result in results:
-            grow = result.optimal
-            self.target = min(80, self.target + 2) if grow else max(8, self.target - 2)
+            merged = self._merge(result)
+            if merged is not None and self._objective(merged) <= best_objective:
+                best, best_objective = merged, self._objective(merged)
+        if best is not None:
+            if best_objective < self.best.objective:
+                self.improvements += 1
+                log.debug("lns %d: %s -> %s", self.iterations, self.best.objective, best_objective)
+            self.best = make_plan(self.p, best, self.best.solver)
+        for kind, result in zip(kinds, results, strict=True):
+            step = 2 if result.optimal else -2
+            if kind == "late":
+                self.late_target = min(80, max(8, self.late_target + step))
+            else:
+                self.target = min(80, max(8, self.target + step))
         return max((r.deterministic_time for r in results), default=0.01)
 
-    def _merge(self, result: SolveResult) -> Plan | None:
+    def _merge(self, result: SolveResult) -> list[Assignment] | None:
         if result.assignments is None:
             return None
         moved = {a.task_id for a in result.assignments}
         merged = [a for a in self.best.assignments if a.task_id not in moved]
-        merged = canonical_copies(self.p, merged + result.assignments, self.frozen)
-        return make_plan(self.p, merged, self.best.solver)
+        return canonical_copies(self.p, merged + result.assignments, self.frozen)
+
+    def _objective(self, assignments: list[Assignment]) -> tuple[int, int]:
+        """Weighted tardiness and makespan, as :class:`Plan` has them (without the rest of
+        its figures, which are derived only for the accepted plan)."""
+        late = tardiness_min(self.p, job_completions(self.p, assignments))
+        weighted = sum(self.p.job_by_id[j].weight * t for j, t in late.items())
+        return weighted, max((a.end_min for a in assignments), default=0)
 
 
 def _solve_one(fm, deterministic_limit: float, wall_s: float, seed: int) -> SolveResult:
     return solve_model(
-        fm, deterministic_limit=deterministic_limit, wall_limit_s=wall_s, workers=1, seed=seed
+        fm,
+        deterministic_limit=deterministic_limit,
+        wall_limit_s=wall_s,
+        workers=1,
+        seed=seed,
+        presolve=False,
     )
 
 
