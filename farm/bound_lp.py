@@ -455,10 +455,11 @@ def lp_bound(
     _operator_rows(problem, jobs, op_times, rows)
     rows.add_chains(jobs)
     cost, constant = _objective(problem, jobs, n_vars)
+    starts: list = []
     if with_windows:
-        n_vars = add_window_rows(problem, jobs, rows, n_vars)
+        n_vars = add_window_rows(problem, jobs, rows, n_vars, starts)
     if with_swaps:
-        n_vars = add_swap_rows(problem, jobs, op_times, rows, n_vars)
+        n_vars = add_swap_rows(problem, jobs, op_times, rows, n_vars, starts)
     cost = np.concatenate((cost, np.zeros(n_vars - cost.size)))
     rounds = COVER_ROUNDS if len(problem.tasks) <= COVER_MAX_TASKS else 0
     value = fixed  # jobs that finish past the horizon: a bound on their own

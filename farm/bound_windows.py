@@ -90,12 +90,34 @@ def _pairs_of(
     return sorted(out)
 
 
-def add_window_rows(problem: Problem, jobs: list[JobVars], rows: LpRows, n_vars: int) -> int:
-    """Add the window variables and rows (module docstring); the new number of variables."""
+@dataclass(frozen=True)
+class Start:
+    """A window variable: the share of ``job``'s copies starting on class ``c`` printers
+    (``printers``) during stretch ``w``, each ``duration_min`` long."""
+
+    job: JobVars
+    printers: tuple[str, ...]
+    w: int
+    duration_min: int
+    var: int
+
+
+def add_window_rows(
+    problem: Problem,
+    jobs: list[JobVars],
+    rows: LpRows,
+    n_vars: int,
+    starts: list[Start] | None = None,
+) -> int:
+    """Add the window variables and rows (module docstring); the new number of variables.
+    The window variables of real stretches are appended to ``starts`` if given."""
     params = problem.params
     d = params.start_min + params.clear_min
     windows = presence_windows(problem)
     cl = _classes(problem, *windows)
+    members = [
+        tuple(p.id for p in problem.printers if cl.of[p.id] == c) for c in range(len(cl.model))
+    ]
     per_window: dict[tuple[int, int], list[tuple[int, float, int, float, int]]] = {}
     per_stretch: dict[int, list[tuple[int, float]]] = {}
     for jv in jobs:
@@ -112,6 +134,8 @@ def add_window_rows(problem: Problem, jobs: list[JobVars], rows: LpRows, n_vars:
             if w < 0:
                 continue
             dur = jv.job.durations_min[cl.model[c]]
+            if starts is not None:
+                starts.append(Start(jv, members[c], w, dur, int(x[i])))
             z = n_vars
             n_vars += 1
             rows.add_row([z, x[i]], [1.0, -1.0], 0.0)

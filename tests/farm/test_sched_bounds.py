@@ -236,3 +236,20 @@ def test_operator_rows_see_past_the_night():
     assert best == 7
     done = job_ends(problem, task_ends(problem))
     assert 0 < lp_bound(problem, done, with_windows=False, with_swaps=False) <= best
+
+
+def test_long_prints_of_one_filament_in_one_stretch_each_need_a_swap():
+    # one operator on [0, 60) and from 1000; three 500 min white jobs due at 600 on three
+    # printers loaded with black: each needs its own printer before the night, so three
+    # swaps, 3 x 30 operator minutes > 60: one job completes at 1000 + 30 + 500 at best.
+    # Each job alone needs one swap only, which the operator rows of the whole farm absorb.
+    shifts = [{"start": 0, "end": 60, "operators": 1}, {"start": 1000, "end": 2000, "operators": 1}]
+    printers = [printer(f"P{i}", bed_clear=False) for i in range(3)]
+    jobs = [job(f"W{i}", 500, color="white", due=600) for i in range(3)]
+    problem = load_problem(instance(printers, jobs, shifts=shifts))
+    best = brute_force(problem).weighted_tardiness_min
+    assert best == 910
+    done = job_ends(problem, task_ends(problem))
+    assert lp_bound(problem, done, with_swaps=False) == 0
+    assert lp_bound(problem, done, with_windows=False) == 0
+    assert 400 <= lp_bound(problem, done) <= best
