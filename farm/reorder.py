@@ -35,6 +35,8 @@ from farm.reorder_moves import MOVES, Moves
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 32  # positions of the order between two snapshots of the farm state
+PATIENCE = 500  # a chain stops after this many replays without a better plan
+CHAIN_MOVES = ("jump", "target")  # the move mix of chain i: CHAIN_MOVES[i % 2]
 
 
 @dataclass
@@ -184,13 +186,15 @@ def reorder(
     deadline: float | None = None,
     moves: str = "jump",
     late_acceptance: int = 0,
+    patience: float = PATIENCE,
     compiled: bool | None = None,
 ) -> Plan | None:
     """The best plan found by iterated greedy from ``order`` within ``replays`` full-order
     replays (and before ``time.monotonic()`` reaches ``deadline``); None if ``order``
     itself does not fit before the horizon.  ``moves``: a key of
     :data:`farm.reorder_moves.MOVES`.  A move is kept if its plan is no worse than the
-    current one, or (``late_acceptance`` > 0) than the current one that many moves ago."""
+    current one, or (``late_acceptance`` > 0) than the current one that many moves ago.
+    The chain ends early after ``patience`` replays without a better plan."""
     rng = random.Random(seed)
     rep = replayer(problem, swap_penalty_min, compiled=compiled)
     inc = rep.run(task_indices(problem, order), 0)
@@ -201,8 +205,8 @@ def reorder(
     used, tried, better = 1.0, 0, 0
     late = rep.late_jobs(inc)
     n = len(order)
-    best, history = inc, [inc.objective] * late_acceptance
-    while late[0] and used < replays and (deadline is None or time.monotonic() < deadline):
+    best, history, found_at = inc, [inc.objective] * late_acceptance, used
+    while late[0] and used < min(replays, found_at + patience) and _before(deadline):
         tried += 1
         job = rng.choices(late[0], weights=late[1])[0]
         candidate_order, k = mover.move(inc.placed, job, rng)
@@ -214,7 +218,7 @@ def reorder(
             inc = candidate
             late = rep.late_jobs(inc)
             if inc.objective < best.objective:
-                best, better = inc, better + 1
+                best, better, found_at = inc, better + 1, used
         if history:
             history[tried % late_acceptance] = inc.objective
     log.info(
@@ -228,13 +232,24 @@ def reorder(
     return make_plan(problem, placed_assignments(problem, best.placed), "greedy")
 
 
+def _before(deadline: float | None) -> bool:
+    return deadline is None or time.monotonic() < deadline
+
+
 def _chain(
-    problem: Problem, variant: Variant, replays: float, seed: int, deadline: float | None
+    problem: Problem,
+    variant: Variant,
+    replays: float,
+    seed: int,
+    deadline: float | None,
+    moves: str,
 ) -> Plan | None:
-    if deadline is not None and time.monotonic() >= deadline:
+    if not _before(deadline):
         return None  # a worker that started too late
     order, penalty_min = variant_order(problem, variant)
-    return reorder(problem, order, penalty_min, replays=replays, seed=seed, deadline=deadline)
+    return reorder(
+        problem, order, penalty_min, replays=replays, seed=seed, deadline=deadline, moves=moves
+    )
 
 
 def reorder_variants(
@@ -246,19 +261,20 @@ def reorder_variants(
     deadline: float | None = None,
 ) -> Plan | None:
     """The best of one :func:`reorder` chain per entry of ``variants`` (each with
-    ``replays``, seeds ``seed``, ``seed + 1``, ...): the first here, the others meanwhile in
-    worker processes.  The first best wins, so the result is deterministic."""
-    seeds = [seed + i for i in range(len(variants))]
-    if len(variants) == 1:
-        plans = [_chain(problem, variants[0], replays, seed, deadline)]
+    ``replays``, seeds ``seed``, ``seed + 1``, ..., moves from :data:`CHAIN_MOVES` in turn):
+    the first here, the others meanwhile in worker processes.  The first best wins, so the
+    result is deterministic."""
+    chains = [
+        (v, replays, seed + i, deadline, CHAIN_MOVES[i % len(CHAIN_MOVES)])
+        for i, v in enumerate(variants)
+    ]
+    if len(chains) == 1:
+        plans = [_chain(problem, *chains[0])]
     else:
         context = multiprocessing.get_context("spawn")  # safe from threads, unlike fork
-        with ProcessPoolExecutor(len(variants) - 1, mp_context=context) as pool:
-            futures = [
-                pool.submit(_chain, problem, v, replays, s, deadline)
-                for v, s in zip(variants[1:], seeds[1:], strict=True)
-            ]
-            plans = [_chain(problem, variants[0], replays, seed, deadline)]
+        with ProcessPoolExecutor(len(chains) - 1, mp_context=context) as pool:
+            futures = [pool.submit(_chain, problem, *c) for c in chains[1:]]
+            plans = [_chain(problem, *chains[0])]
             plans += [f.result() for f in futures]
     found = [p for p in plans if p is not None]
     return min(found, key=lambda p: p.objective) if found else None

@@ -132,7 +132,7 @@ def _replay_s(problem: Problem) -> float:
     """Estimated seconds of one list-schedule replay of every task."""
     pairs = sum(len(problem.eligible[t.job.id]) for t in problem.tasks)
     compiled = use_compiled()
-    return REORDER_S_PER_PRINTER[not compiled] * pairs + (0.0005 if compiled else 0.002)
+    return REORDER_S_PER_PRINTER[not compiled] * pairs + (0.001 if compiled else 0.002)
 
 
 def solve(

@@ -11,7 +11,7 @@ from farm.greedy import VARIANTS, list_schedule, variant_order
 from farm.instance_io import load_problem
 from farm.jit_kernel import HAVE_NUMBA
 from farm.jit_schedule import placed_assignments
-from farm.reorder import reorder, reorder_variants, replayer, task_indices
+from farm.reorder import CHAIN_MOVES, reorder, reorder_variants, replayer, task_indices
 from farm.reorder_moves import MOVES, Moves
 from tests.farm.sched_util import DATA, assert_valid
 
@@ -75,14 +75,20 @@ def test_reorder_is_valid_no_worse_and_deterministic(moves):
     assert first.weighted_tardiness_min < start.weighted_tardiness_min  # 253 -> 0
     unchanged = reorder(problem, order, penalty_min, replays=0, seed=2, moves=moves)
     assert unchanged.assignments == start.assignments
+    impatient = reorder(problem, order, penalty_min, replays=15, seed=2, patience=0)
+    assert impatient.assignments == start.assignments
 
 
 def test_chains_in_worker_processes_give_the_best_chain():
     problem = load_problem(DATA / "M-5.json")
     variants = [LATE, VARIANTS[-1]]
     both = assert_valid(problem, reorder_variants(problem, variants, replays=3, seed=1))
-    alone = [reorder_variants(problem, [v], replays=3, seed=1 + i) for i, v in enumerate(variants)]
+    alone = [
+        reorder(problem, *variant_order(problem, v), replays=3, seed=1 + i, moves=CHAIN_MOVES[i])
+        for i, v in enumerate(variants)
+    ]
     assert both.objective == min(p.objective for p in alone)
+    assert reorder_variants(problem, variants[:1], replays=3, seed=1) == alone[0]
 
 
 def test_late_acceptance_returns_the_best_plan_it_saw():
