@@ -208,8 +208,8 @@ def first_starts(problem: Problem, times: np.ndarray) -> np.ndarray:
 
 
 def _breakpoints(first: int, horizon: int, lead: int, op_ends: np.ndarray) -> np.ndarray:
-    """``first``, every ``op_ends + lead`` after it (:func:`first_starts` of the operator
-    rows, ``- 1``) up to ``DETAIL_MIN`` later, then daily, and the horizon."""
+    """``first``, every ``op_ends + lead`` after it (the operator row times and their
+    :func:`first_starts` ``- 1``) up to ``DETAIL_MIN`` later, then daily, and the horizon."""
     ends = op_ends + lead
     near = ends[(ends > first) & (ends < min(first + DETAIL_MIN, horizon))]
     far = np.arange((first + DETAIL_MIN) // 1440 * 1440 + 1440, horizon, 1440)
@@ -221,7 +221,7 @@ def _job_vars(
 ) -> tuple[list[JobVars], float]:
     """The jobs that get variables, and the cost of those that finish past the horizon."""
     horizon = problem.horizon_end_min
-    op_ends = first_starts(problem, op_times) - 1
+    op_ends = np.union1d(op_times, first_starts(problem, op_times) - 1)
     out: list[JobVars] = []
     fixed, count = 0.0, 0
     for job in problem.jobs:
