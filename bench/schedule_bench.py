@@ -42,7 +42,8 @@ NOTES = [
     "(`farm/bound_lp.py`, `farm/bound_windows.py`, `farm/bound_swaps.py`: completion-time "
     "buckets per job, printer time per set of printers with night blocking, copies placed "
     "in stretches of operator presence per printer class, operator time including the "
-    "filament swaps no plan avoids, cover cuts); `--bounds-only` shows each part.  It "
+    "filament swaps no plan avoids, over the whole farm and per stretch with the printers "
+    "each filament's copies need, cover cuts); `--bounds-only` shows each part.  It "
     "still relaxes most sequencing (fractional completions), so part of the remaining gap "
     "is the bound's.",
 ]
