@@ -63,6 +63,8 @@ class ProblemArrays:
             self.elig_printer,
             self.elig_duration,
             swap_penalty_min,
+            self.job_weight,
+            self.job_due,
         )
 
     def initial_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

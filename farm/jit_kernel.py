@@ -194,44 +194,55 @@ def _pinned_slot(a, st, job, p, not_before):
 
 
 @njit(cache=True)
-def replay(a, task_job, order, begin, state, out, pins, snap_every, snaps):
+def replay(a, task_job, order, begin, state, out, pins, snap_every, snaps, tardiness_bar):
     """Place ``order[begin:]`` (task indices) onto ``state`` = (free, printer free, loaded,
     occupied), updated in place; per position ``out`` = (printer, print start, end).
     ``pins`` = (printer or -1, not-before minute) per position.  With ``snap_every`` > 0,
     ``snaps`` (same four arrays with a leading snapshot axis) receives the state before
     every position that is a multiple of it.  Returns the first position that fits no
-    printer before the horizon, or -1."""
+    printer before the horizon, -2 as soon as the weighted tardiness of the tasks placed
+    so far (``out[:begin]`` included) exceeds ``tardiness_bar``, or -1."""
     free, pfree, ploaded, poccupied = state
     out_printer, out_start, out_end = out
     pin_printer, pin_not_before = pins
     start_min, clear_min, swap_min = a[1], a[2], a[3]
-    job_filament, penalty = a[5], a[13]
+    job_filament, penalty, job_weight, job_due = a[5], a[13], a[14], a[15]
     bounds = np.empty(a[11].size + 1, dtype=np.int64)
     durations = turnarounds(start_min, clear_min, swap_min)
     st = (free, start_links(free, durations), pfree, ploaded, poccupied)
-    for i in range(begin, order.size):
-        if snap_every > 0 and i % snap_every == 0:
-            s = i // snap_every
-            snaps[0][s, :] = free
-            snaps[1][s, :] = pfree
-            snaps[2][s, :] = ploaded
-            snaps[3][s, :] = poccupied
+    done = np.zeros(job_weight.size, dtype=np.int64)
+    tardiness = 0
+    for i in range(order.size):
+        if i >= begin:
+            if snap_every > 0 and i % snap_every == 0:
+                s = i // snap_every
+                snaps[0][s, :] = free
+                snaps[1][s, :] = pfree
+                snaps[2][s, :] = ploaded
+                snaps[3][s, :] = poccupied
+            job = task_job[order[i]]
+            p = -1
+            if pin_printer[i] >= 0:
+                p = pin_printer[i]
+                u, end = _pinned_slot(a, st, job, p, pin_not_before[i])
+                if u < 0:
+                    p = -1
+            if p < 0:
+                p, u, end = best_slot(a, st, job, penalty, bounds)
+            if p < 0:
+                return i
+            swap = 1 if ploaded[p] != job_filament[job] else 0
+            turnaround = start_min + clear_min * poccupied[p] + swap_min * swap
+            book(free, st[1], durations, u, turnaround)
+            pfree[p], ploaded[p], poccupied[p] = end, job_filament[job], 1
+            out_printer[i], out_start[i], out_end[i] = p, u + turnaround, end
         job = task_job[order[i]]
-        p = -1
-        if pin_printer[i] >= 0:
-            p = pin_printer[i]
-            u, end = _pinned_slot(a, st, job, p, pin_not_before[i])
-            if u < 0:
-                p = -1
-        if p < 0:
-            p, u, end = best_slot(a, st, job, penalty, bounds)
-        if p < 0:
-            return i
-        swap = 1 if ploaded[p] != job_filament[job] else 0
-        turnaround = start_min + clear_min * poccupied[p] + swap_min * swap
-        book(free, st[1], durations, u, turnaround)
-        pfree[p], ploaded[p], poccupied[p] = end, job_filament[job], 1
-        out_printer[i], out_start[i], out_end[i] = p, u + turnaround, end
+        if out_end[i] > done[job]:
+            late = max(0, out_end[i] - job_due[job]) - max(0, done[job] - job_due[job])
+            tardiness += job_weight[job] * late
+            done[job] = out_end[i]
+            if tardiness > tardiness_bar:
+                return -2
     return -1
 
 

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from farm.errors import ScheduleError
-from farm.jit_arrays import ProblemArrays, arrays_of
+from farm.jit_arrays import NO_DUE, ProblemArrays, arrays_of
 from farm.jit_kernel import HAVE_NUMBA, objective, replay, use_compiled
 from farm.model import Assignment, Problem, Task
 
+NO_BAR = NO_DUE  # no weighted tardiness too high for a replay
+
 __all__ = [
     "HAVE_NUMBA",
+    "NO_BAR",
     "Placed",
     "no_snapshots",
     "pins_of",
@@ -78,7 +81,9 @@ def place(problem: Problem, order: list[Task], swap_penalty_min: int, pinned=Non
     pins = pins_of(arr, order, pinned)
     args = arr.kernel_args(swap_penalty_min)
     state = arr.initial_state()
-    failed = replay(args, arr.task_job, idx, 0, state, placed.outputs(), pins, 0, no_snapshots(arr))
+    failed = replay(
+        args, arr.task_job, idx, 0, state, placed.outputs(), pins, 0, no_snapshots(arr), NO_BAR
+    )
     if failed >= 0:
         raise ScheduleError(
             f"{order[failed].id} cannot be placed before the horizon end "

@@ -28,7 +28,7 @@ from farm.fast_state import FastFarmState
 from farm.greedy import Variant, best_slot, variant_order
 from farm.jit_arrays import ProblemArrays, arrays_of
 from farm.jit_kernel import replay, use_compiled
-from farm.jit_schedule import Placed, no_snapshots, placed_assignments, scored
+from farm.jit_schedule import NO_BAR, Placed, no_snapshots, placed_assignments, scored
 from farm.model import Plan, Problem, Task
 from farm.reorder_moves import MOVES, Moves
 
@@ -57,9 +57,10 @@ class _Replayer:
         self.penalty = swap_penalty_min
         self.inc: _Incumbent | None = None
 
-    def run(self, order: np.ndarray, start: int) -> _Incumbent | None:
+    def run(self, order: np.ndarray, start: int, tardiness_bar: int = NO_BAR) -> _Incumbent | None:
         """The plan of ``order``, reusing the accepted plan's state before position
-        ``start`` (its order must agree with ``order`` there); None if a task does not fit."""
+        ``start`` (its order must agree with ``order`` there); None if a task does not fit
+        (or, compiled, once its weighted tardiness exceeds ``tardiness_bar``)."""
         raise NotImplementedError
 
     def accept(self, candidate: _Incumbent) -> None:
@@ -92,7 +93,7 @@ class _CompiledReplayer(_Replayer):
         self.pins = (np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64))
         self.first_snapshot = 0
 
-    def run(self, order: np.ndarray, start: int) -> _Incumbent | None:
+    def run(self, order: np.ndarray, start: int, tardiness_bar: int = NO_BAR) -> _Incumbent | None:
         a = self.arr
         if self.inc is None or start <= 0:
             s, state = 0, a.initial_state()
@@ -105,9 +106,9 @@ class _CompiledReplayer(_Replayer):
         begin = s * SNAPSHOT_EVERY
         failed = replay(
             self.args, a.task_job, order, begin, state, placed.outputs(), self.pins,
-            SNAPSHOT_EVERY, self.scratch,
+            SNAPSHOT_EVERY, self.scratch, tardiness_bar,
         )  # fmt: skip
-        if failed >= 0:
+        if failed != -1:
             return None
         self.first_snapshot = s
         return self._scored(placed)
@@ -131,7 +132,7 @@ class _Snapshot:
 class _PythonReplayer(_Replayer):
     """Replays with :func:`farm.greedy.best_slot` (the reference, and the fallback)."""
 
-    def run(self, order: np.ndarray, start: int) -> _Incumbent | None:
+    def run(self, order: np.ndarray, start: int, tardiness_bar: int = NO_BAR) -> _Incumbent | None:
         tasks = self.p.tasks
         state = FastFarmState(self.p)
         snapshots: list[_Snapshot] = []
@@ -211,8 +212,8 @@ def reorder(
         job = rng.choices(late[0], weights=late[1])[0]
         candidate_order, k = mover.move(inc.placed, job, rng)
         used += (n - k) / n
-        candidate = rep.run(candidate_order, k)
         bar = max(inc.objective, history[tried % late_acceptance]) if history else inc.objective
+        candidate = rep.run(candidate_order, k, bar[0])
         if candidate is not None and candidate.objective <= bar:
             rep.accept(candidate)
             inc = candidate

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 GREEDY_SHARE = 0.15
 REORDER_SHARE = 0.65  # about this share of the time limit for the iterated greedy
 # a list-schedule replay: about this per (task, eligible printer), compiled / in Python
-REORDER_S_PER_PRINTER = (1e-7, 15e-6)
+REORDER_S_PER_PRINTER = (5e-8, 15e-6)
 SEARCH_END = 0.92  # the LNS stops by this share of the time limit (then: check, return)
 REORDER_END = 0.85  # ... which stops by this share of the time limit in any case
 REORDER_MAX_REPLAYS = 100_000

@@ -45,6 +45,8 @@ def test_a_replay_from_a_snapshot_equals_a_replay_from_the_start(compiled):
         for mine, theirs in zip(resumed.placed.outputs(), fresh.placed.outputs(), strict=True):
             assert np.array_equal(mine, theirs)
         assert resumed.objective == fresh.objective
+        barred = rep.run(moved, k, base.objective[0])  # compiled: stops once above the bar
+        assert (barred is None) == (compiled and resumed.objective[0] > base.objective[0])
         if resumed.objective <= base.objective:
             rep.accept(resumed)
             base = resumed
