@@ -114,9 +114,14 @@ class _CompiledReplayer(_Replayer):
         return self._scored(placed)
 
     def accept(self, candidate: _Incumbent) -> None:
-        s = self.first_snapshot
-        for mine, theirs in zip(self.snaps, self.scratch, strict=True):
-            mine[s:] = theirs[s:]
+        s = self.first_snapshot  # the candidate's snapshots from s on are in scratch
+        if 2 * s < len(self.snaps[0]):  # fewer to copy the other way round
+            for mine, theirs in zip(self.snaps, self.scratch, strict=True):
+                theirs[:s] = mine[:s]
+            self.snaps, self.scratch = self.scratch, self.snaps
+        else:
+            for mine, theirs in zip(self.snaps, self.scratch, strict=True):
+                mine[s:] = theirs[s:]
         super().accept(candidate)
 
 
