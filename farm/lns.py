@@ -32,7 +32,8 @@ DAY_MIN = 1440
 SLACK_AFTER_MIN = DAY_MIN  # a freed task starts at most this long after the window
 SLACK_BEFORE_MIN = DAY_MIN  # ... and at most this long before it
 MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
-LATE_SHARE = 0.3  # this share of the moves (when some job is late): a late job's window
+# how often each neighbourhood is tried while some job is late (see the _*_move methods)
+MOVE_SHARES = {"late": 0.45, "slice": 0.45, "tardy": 0.05, "random": 0.05}
 LATE_TARGET = 16  # prints a late job's window frees at first (then adapted)
 LATE_AFTER_MIN = 240  # ... ending up to this long after the late job's last copy starts
 LATE_EXTRA_PRINTERS = 2  # ... with this many of its fastest printers added
@@ -62,7 +63,7 @@ class _Move:
     t0: int
     t1: int
     alternatives: int = 0  # > 0: each freed task may use only this many other printers
-    kind: str = "printers"
+    kind: str = "random"
     free_job: str | None = None  # this job's copies may use all their printers of the window
 
 
@@ -90,13 +91,13 @@ class Lns:
 
     def _pick_move(self) -> _Move:
         tardy = self._tardy_jobs()
-        r = self.rng.random()
-        if tardy and r < LATE_SHARE:
+        shares = MOVE_SHARES if tardy else {"slice": 0.8, "random": 0.2}
+        kind = self.rng.choices(list(shares), weights=list(shares.values()))[0]
+        if kind == "late":
             return self._late_move(tardy)
-        r = self.rng.random()
-        if tardy and r < 0.4:
+        if kind == "tardy":
             return self._tardy_move(tardy)
-        if r < 0.8:
+        if kind == "slice":
             return self._slice_move(tardy)
         return self._random_move()
 
@@ -126,7 +127,7 @@ class Lns:
         chosen += (others + helpers)[: max(0, self.cfg.printers_per_move - len(chosen))]
         t1 = max(a.start_min for a in mine) + 1
         t0 = max(0, min(job.release_min, t1 - 2 * DAY_MIN))
-        return _Move(chosen[: self.cfg.printers_per_move + 1], t0, t1)
+        return _Move(chosen[: self.cfg.printers_per_move + 1], t0, t1, kind="tardy")
 
     def _late_move(self, tardy: list[tuple[str, int]]) -> _Move:
         """A late job and the operator time it competes with: every print turned around
@@ -175,7 +176,7 @@ class Lns:
         t0 = min(a.start_min for a in ordered)
         t1 = max(a.start_min for a in ordered) + 1
         printers = sorted({a.printer_id for a in ordered})
-        return _Move(printers, t0, t1, alternatives=2)
+        return _Move(printers, t0, t1, alternatives=2, kind="slice")
 
     def _random_move(self) -> _Move:
         first = self.rng.choice(self.p.printers).id
@@ -184,7 +185,7 @@ class Lns:
         chosen = [first, *pool[: self.cfg.printers_per_move - 1]]
         ends = [a.start_min for a in self.best.assignments if a.printer_id in chosen]
         t0 = self.rng.randrange(0, max(ends, default=0) + 1)
-        return _Move(chosen, t0, t0 + DAY_MIN)
+        return _Move(chosen, t0, t0 + DAY_MIN, kind="random")
 
     def _fit_size(self, move: _Move) -> list[Assignment]:
         """Shrink or grow the span until about ``target`` tasks are freed."""
@@ -309,10 +310,12 @@ class Lns:
                 kinds.append(built[0].kind)
         results = [j.result() for j in jobs]
         best, best_objective = None, self.best.objective
-        for result in results:
+        for kind, result in zip(kinds, results, strict=True):
             merged = self._merge(result)
-            if merged is not None and self._objective(merged) <= best_objective:
-                best, best_objective = merged, self._objective(merged)
+            objective = None if merged is None else self._objective(merged)
+            log.debug("lns %s: %s, %.2f s", kind, objective, result.wall_s)
+            if objective is not None and objective <= best_objective:
+                best, best_objective = merged, objective
         if best is not None:
             if best_objective < self.best.objective:
                 self.improvements += 1
