@@ -22,7 +22,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from farm.cpsat import SolveResult, Window, add_hint, build_model, solve_model
-from farm.derive import by_printer, canonical_copies, job_completions, make_plan, tardiness_min
+from farm.derive import (
+    by_printer,
+    canonical_copies,
+    derive_actions,
+    job_completions,
+    make_plan,
+    tardiness_min,
+)
 from farm.model import Assignment, Plan, PrinterState, Problem
 from farm.shifts import capacity_profile
 
@@ -320,7 +327,7 @@ class Lns:
             if best_objective < self.best.objective:
                 self.improvements += 1
                 log.debug("lns %d: %s -> %s", self.iterations, self.best.objective, best_objective)
-            self.best = make_plan(self.p, best, self.best.solver)
+            self.best = self._searching_plan(best, best_objective)
         for kind, result in zip(kinds, results, strict=True):
             step = 2 if result.optimal else -2
             if kind == "late":
@@ -335,6 +342,16 @@ class Lns:
         moved = {a.task_id for a in result.assignments}
         merged = [a for a in self.best.assignments if a.task_id not in moved]
         return canonical_copies(self.p, merged + result.assignments, self.frozen)
+
+    def _searching_plan(self, assignments: list[Assignment], objective: tuple[int, int]) -> Plan:
+        """The plan the search goes on from: its operator actions and objective (the other
+        figures, costly on big farms, are derived once at the end)."""
+        ordered = sorted(assignments, key=lambda a: (a.printer_id, a.start_min, a.task_id))
+        actions = derive_actions(self.p, ordered)
+        metrics = replace(
+            self.best.metrics, weighted_tardiness_min=objective[0], makespan_min=objective[1]
+        )
+        return Plan(tuple(ordered), tuple(actions), self.best.solver, metrics)
 
     def _objective(self, assignments: list[Assignment]) -> tuple[int, int]:
         """Weighted tardiness and makespan, as :class:`Plan` has them (without the rest of
@@ -394,4 +411,4 @@ def improve(
         incumbent.objective,
         lns.best.objective,
     )
-    return lns.best
+    return make_plan(problem, lns.best.assignments, lns.best.solver)
