@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 32  # positions of the order between two snapshots of the farm state
 PATIENCE = 500  # a chain stops after this many replays without a better plan
-CHAIN_MOVES = ("jump", "target")  # the move mix of chain i: CHAIN_MOVES[i % 2]
+CHAIN_MOVES = ("jump,target", "target,jump")  # the moves of chain i: CHAIN_MOVES[i % 2]
 
 
 @dataclass
@@ -197,22 +197,28 @@ def reorder(
 ) -> Plan | None:
     """The best plan found by iterated greedy from ``order`` within ``replays`` full-order
     replays (and before ``time.monotonic()`` reaches ``deadline``); None if ``order``
-    itself does not fit before the horizon.  ``moves``: a key of
-    :data:`farm.reorder_moves.MOVES`.  A move is kept if its plan is no worse than the
-    current one, or (``late_acceptance`` > 0) than the current one that many moves ago.
-    The chain ends early after ``patience`` replays without a better plan."""
+    itself does not fit before the horizon.  ``moves``: keys of
+    :data:`farm.reorder_moves.MOVES`, comma-separated: after ``patience`` replays without
+    a better plan the chain goes on with the next, and ends after the last.  A move is
+    kept if its plan is no worse than the current one, or (``late_acceptance`` > 0) than
+    the current one that many moves ago."""
     rng = random.Random(seed)
     rep = replayer(problem, swap_penalty_min, compiled=compiled)
     inc = rep.run(task_indices(problem, order), 0)
     if inc is None:
         return None
     rep.accept(inc)
-    mover = Moves(rep.arr, MOVES[moves])
+    stages = [Moves(rep.arr, MOVES[name]) for name in moves.split(",")]
+    mover = stages.pop(0)
     used, tried, better = 1.0, 0, 0
     late = rep.late_jobs(inc)
     n = len(order)
     best, history, found_at = inc, [inc.objective] * late_acceptance, used
-    while late[0] and used < min(replays, found_at + patience) and _before(deadline):
+    while late[0] and used < replays and _before(deadline):
+        if used >= found_at + patience:
+            if not stages:
+                break
+            mover, found_at = stages.pop(0), used
         tried += 1
         job = rng.choices(late[0], weights=late[1])[0]
         candidate_order, k = mover.move(inc.placed, job, rng)

@@ -53,7 +53,7 @@ def test_a_replay_from_a_snapshot_equals_a_replay_from_the_start(compiled):
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
-@pytest.mark.parametrize("moves", sorted(MOVES))
+@pytest.mark.parametrize("moves", [*sorted(MOVES), "jump,target"])
 def test_compiled_and_python_replays_find_the_same_plan(moves):
     problem = load_problem(DATA / "M-5.json")
     order, penalty_min = variant_order(problem, LATE)
@@ -64,7 +64,7 @@ def test_compiled_and_python_replays_find_the_same_plan(moves):
     assert plans[0] == plans[1]
 
 
-@pytest.mark.parametrize("moves", sorted(MOVES))
+@pytest.mark.parametrize("moves", [*sorted(MOVES), "jump,target"])
 def test_reorder_is_valid_no_worse_and_deterministic(moves):
     problem = load_problem(DATA / "M-5.json")
     order, penalty_min = variant_order(problem, LATE)
@@ -104,3 +104,14 @@ def test_late_acceptance_returns_the_best_plan_it_saw():
     assert_valid(problem, runs[0])
     assert runs[0].assignments == runs[1].assignments
     assert runs[0].objective <= start.objective
+
+
+def test_a_stalled_chain_goes_on_with_the_next_moves():
+    problem = load_problem(DATA / "M-5.json")
+    order, penalty_min = variant_order(problem, VARIANTS[-1])
+    start = list_schedule(problem, order, penalty_min, "greedy")
+    kwargs = {"replays": 30, "seed": 1, "patience": 2}
+    staged = [reorder(problem, order, penalty_min, moves="jump,target", **kwargs) for _ in "ab"]
+    assert_valid(problem, staged[0])
+    assert staged[0].assignments == staged[1].assignments
+    assert staged[0].objective <= start.objective
