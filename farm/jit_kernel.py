@@ -58,8 +58,8 @@ def use_compiled(compiled: bool | None = None) -> bool:
 
 @njit(cache=True)
 def start_links(free, durations):
-    """Row ``k``: ``links[k, t]`` is a minute ``<=`` the first ``u >= t`` with an operator
-    free during ``[u, u + durations[k])`` (``len(free)`` if none); read it with
+    """Row ``k``: ``links[k, t]`` is a minute from ``t`` to the first ``u >= t`` with an
+    operator free during ``[u, u + durations[k])`` (``len(free)`` if none); read it with
     :func:`first_start`.  Booking only removes starts (:func:`book`)."""
     n = free.size
     links = np.empty((durations.size, n + 1), dtype=np.int64)

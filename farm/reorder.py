@@ -6,7 +6,10 @@ it (:mod:`farm.reorder_moves`); the order is replayed and kept if its plan is no
 A replay restarts from a snapshot of the farm state (operator calendar, printer
 tracks) taken every :data:`SNAPSHOT_EVERY` positions, at or before the first position
 the move changed, so moves late in the order are cheap.  Replays run in the compiled
-kernel (:mod:`farm.jit_kernel`) when numba is there, else in Python (same plans).
+kernel (:mod:`farm.jit_kernel`) when numba is there, else in Python (same plans); a
+compiled replay stops as soon as the weighted tardiness so far rules the order out.
+A chain that finds nothing better for :data:`PATIENCE` replays goes on with its next
+kind of move, or ends (:data:`CHAIN_MOVES`).
 
 Deterministic for a seed and a budget of replays, counted in full-order equivalents (a
 replay of the last tenth of the order costs 0.1); the wall clock may stop it earlier.
@@ -26,7 +29,7 @@ import numpy as np
 from farm.derive import make_plan
 from farm.fast_state import FastFarmState
 from farm.greedy import Variant, best_slot, variant_order
-from farm.jit_arrays import ProblemArrays, arrays_of
+from farm.jit_arrays import NO_DUE, ProblemArrays, arrays_of
 from farm.jit_kernel import replay, use_compiled
 from farm.jit_schedule import NO_BAR, Placed, no_snapshots, placed_assignments, scored
 from farm.model import Plan, Problem, Task
@@ -35,7 +38,7 @@ from farm.reorder_moves import MOVES, Moves
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 32  # positions of the order between two snapshots of the farm state
-PATIENCE = 500  # a chain stops after this many replays without a better plan
+PATIENCE = 500  # replays without a better plan before a chain takes its next moves or stops
 CHAIN_MOVES = ("jump,target", "target,jump")  # the moves of chain i: CHAIN_MOVES[i % 2]
 
 
@@ -73,7 +76,7 @@ class _Replayer:
     def late_jobs(self, inc: _Incumbent) -> tuple[list[int], list[int]]:
         """Job indices and weighted tardiness of the late jobs of a plan, in job order."""
         a = self.arr
-        has_due = a.job_due != np.iinfo(np.int64).max
+        has_due = a.job_due != NO_DUE
         late = np.where(has_due, a.job_weight * (inc.done - np.where(has_due, a.job_due, 0)), 0)
         jobs = np.flatnonzero(late > 0)
         return jobs.tolist(), late[jobs].tolist()
