@@ -42,8 +42,8 @@ MODEL_CHARGE = 0.005  # deterministic time charged per sub-model for building it
 # how often each neighbourhood is tried while some job is late (see the _*_move methods)
 MOVE_SHARES = {"late": 0.45, "slice": 0.45, "tardy": 0.05, "random": 0.05}
 LATE_TARGET = 16  # prints a late job's window frees at first (then adapted)
-LATE_AFTER_MIN = 240  # ... ending up to this long after the late job's last copy starts
 LATE_EXTRA_PRINTERS = 2  # ... with this many of its fastest printers added
+PRESOLVE_PASSES = (1, 0)  # per sub-solve of a round, in turn
 FULL_FREEDOM_TASKS = 20  # windows up to this size let every print use any of its printers
 
 
@@ -137,20 +137,24 @@ class Lns:
         return _Move(chosen[: self.cfg.printers_per_move + 1], t0, t1, kind="tardy")
 
     def _late_move(self, tardy: list[tuple[str, int]]) -> _Move:
-        """A late job and the operator time it competes with: every print turned around
-        shortly before its last copy starts (on any printer), plus its fastest printers.
+        """A late job and the operator time it competes with: the prints (on any printer)
+        that start nearest its last copy, two thirds before it, plus its fastest printers.
 
         Its copies may use any of its printers in the window (the others keep their own
         printer plus two, unless the window is small), so that CP-SAT can move it in and
         push cheaper prints out."""
         job_id = self.rng.choices([j for j, _ in tardy], weights=[w for _, w in tardy])[0]
         mine = [a for a in self.best.assignments if a.task_id.startswith(job_id + "#")]
-        t1 = max(a.start_min for a in mine) + 1 + self.rng.randrange(0, LATE_AFTER_MIN)
+        last = max(a.start_min for a in mine)
         movable = [a for a in self.best.assignments if a.task_id not in self.frozen]
-        before = sorted((a for a in movable if a.start_min < t1), key=lambda a: -a.start_min)
-        chosen = before[: self.late_target]
+        before = sorted((a for a in movable if a.start_min <= last), key=lambda a: -a.start_min)
+        after = sorted((a for a in movable if a.start_min > last), key=lambda a: a.start_min)
+        # a third of the window after it: the prints it may trade places with
+        n_after = min(len(after), max(self.late_target // 3, self.late_target - len(before)))
+        chosen = before[: self.late_target - n_after] + after[:n_after]
         if not chosen:
             return _Move([], 0, 0)
+        t1 = max(a.start_min for a in chosen) + 1
         t0 = min(a.start_min for a in chosen)
         printers = list(dict.fromkeys(a.printer_id for a in chosen))
         fastest = sorted(
@@ -309,11 +313,15 @@ class Lns:
         """Solve one neighbourhood per worker in parallel (one CP-SAT thread each), keep the
         best candidate; returns the deterministic time of the round."""
         jobs, kinds = [], []
-        for _ in range(self.cfg.workers):
+        for i in range(self.cfg.workers):
             built = self._prepare()
             if built is not None:
                 seed = self.rng.randrange(1 << 30)
-                jobs.append(pool.submit(_solve_one, built[1], deterministic_limit, wall_s, seed))
+                # half the sub-solves with one presolve pass, half without (see solve_model)
+                passes = PRESOLVE_PASSES[i % len(PRESOLVE_PASSES)]
+                jobs.append(
+                    pool.submit(_solve_one, built[1], deterministic_limit, wall_s, seed, passes)
+                )
                 kinds.append(built[0].kind)
         results = [j.result() for j in jobs]
         best, best_objective = None, self.best.objective
@@ -361,14 +369,16 @@ class Lns:
         return weighted, max((a.end_min for a in assignments), default=0)
 
 
-def _solve_one(fm, deterministic_limit: float, wall_s: float, seed: int) -> SolveResult:
+def _solve_one(
+    fm, deterministic_limit: float, wall_s: float, seed: int, presolve_passes: int
+) -> SolveResult:
     return solve_model(
         fm,
         deterministic_limit=deterministic_limit,
         wall_limit_s=wall_s,
         workers=1,
         seed=seed,
-        presolve=False,
+        presolve_passes=presolve_passes,
     )
 
 
