@@ -26,7 +26,7 @@ import numpy as np
 from farm.jit_arrays import ProblemArrays
 from farm.jit_schedule import Placed
 
-MAX_JUMP_SHARE = 0.3  # a late job moves forward by at most this share of the order
+MAX_JUMP_SHARE = 0.15  # a late job moves forward by at most this share of the order
 
 # move mixes by name: (move, weight)
 MOVES: dict[str, tuple[tuple[str, int], ...]] = {
