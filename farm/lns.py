@@ -6,6 +6,12 @@ kept: kept turnarounds stay booked on the operators, each printer starts from th
 its last kept print leaves, and its first kept print after the span is an anchor whose
 start stays fixed.  An improvement (or an equal plan, to drift) replaces the incumbent.
 
+While some job is late, most neighbourhoods aim at it: a late job's window (the prints
+starting nearest its last copy on any printer - the operator time it competes with - plus
+its fastest printers, its copies free to use any of them) and an operator slice (a span
+of time on every printer near it).  Window sizes adapt to what CP-SAT solves to
+optimality within the sub-solve limit.
+
 Determinism: every sub-solve has a deterministic-time limit and the loop stops when the
 summed deterministic time reaches its budget, so the same seed, workers and limit give
 the same plan - unless the wall-clock limit strikes first on a slow or busy machine.

@@ -159,3 +159,15 @@ def test_solve_matches_brute_force_and_is_checked(seed):
     problem = random_tiny(random.Random(seed))
     plan = assert_valid(problem, solve(problem, time_limit_s=3, workers=1, seed=0))
     assert plan.objective == brute_force(problem).objective
+
+
+@pytest.mark.parametrize("passes", [None, 0, 1])
+def test_every_presolve_setting_finds_the_optimum(passes):
+    problem = random_tiny(random.Random(3))
+    fm = build_model(problem, full_window(problem))
+    result = solve_model(
+        fm, deterministic_limit=30, wall_limit_s=30, workers=1, seed=0, presolve_passes=passes
+    )
+    assert result.optimal
+    plan = assert_valid(problem, make_plan(problem, result.assignments, "cp-sat"))
+    assert plan.objective == brute_force(problem).objective
