@@ -6,7 +6,8 @@ late job is a task before it in the order that prints on one of the job's printe
 the job's latest start (due minus its shortest print): it holds the job's useful time.
 
 - ``jump``: the job's copies move forward together by a distance uniform in
-  ``[1, MAX_JUMP_SHARE·n]``; ``ljump``: log-uniform (short jumps more often).
+  ``[1, max(MAX_JUMP_SHARE·n, MAX_JUMP_MIN)]``; ``ljump``: log-uniform (short jumps
+  more often).
 - ``target``: ... to just before a random blocker; ``tjump``: to a random position
   between the first blocker and the job.
 - ``push``: a random blocker moves back, to just after the job's last copy.
@@ -26,7 +27,8 @@ import numpy as np
 from farm.jit_arrays import ProblemArrays
 from farm.jit_schedule import Placed
 
-MAX_JUMP_SHARE = 0.15  # a late job moves forward by at most this share of the order
+MAX_JUMP_SHARE = 0.15  # a late job moves forward by at most this share of the order,
+MAX_JUMP_MIN = 100  # ... or this many tasks (small farms: M-01 likes 0.3, L 0.1-0.15)
 
 # move mixes by name: (move, weight)
 MOVES: dict[str, tuple[tuple[str, int], ...]] = {
@@ -69,12 +71,12 @@ class Moves:
 
     def jump(self, placed: Placed, job: int, rng: random.Random) -> Move:
         first = self._first(placed.order, job)
-        jump = rng.randint(1, max(2, int(MAX_JUMP_SHARE * placed.order.size)))
+        jump = rng.randint(1, _max_jump(placed.order.size))
         return self._insert(placed.order, job, max(0, first - jump))
 
     def ljump(self, placed: Placed, job: int, rng: random.Random) -> Move:
         first = self._first(placed.order, job)
-        top = max(2, int(MAX_JUMP_SHARE * placed.order.size))
+        top = _max_jump(placed.order.size)
         jump = int(math.exp(rng.uniform(0, math.log(top))))
         return self._insert(placed.order, job, max(0, first - jump))
 
@@ -126,3 +128,7 @@ class Moves:
         mine = self.arr.task_job[order] == job
         rest = order[~mine]
         return np.concatenate((rest[:k], order[mine], rest[k:])), k
+
+
+def _max_jump(n: int) -> int:
+    return max(2, min(n, max(MAX_JUMP_MIN, int(MAX_JUMP_SHARE * n))))
