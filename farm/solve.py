@@ -42,7 +42,8 @@ REORDER_SHARE = 0.65  # about this share of the time limit for the iterated gree
 REORDER_S_PER_PRINTER = (5e-8, 15e-6)
 SEARCH_END = 0.92  # the LNS stops by this share of the time limit (then: check, return)
 REORDER_END = 0.85  # ... which stops by this share of the time limit in any case
-REORDER_MAX_REPLAYS = 100_000
+# compiled / in Python: more rarely pays in Python (slow replays), where CP-SAT does better
+REORDER_MAX_REPLAYS = (100_000, 100)
 PARALLEL_CHAINS_MIN_S = 5.0  # from this time limit a second chain runs in a worker process
 PARALLEL_GREEDY_TASKS = 800  # from this many tasks the greedy passes run in processes
 # CP-SAT deterministic time per second of time limit: the search ends on this budget (the
@@ -110,7 +111,9 @@ def _incumbent(
     processes = _greedy_processes(problem, workers)
     passes = _greedy_passes(problem, time_limit_s, processes)
     greedy, ranked = best_variant(problem, passes=passes, processes=processes)
-    replays = min(REORDER_MAX_REPLAYS, REORDER_SHARE * time_limit_s / _replay_s(problem))
+    replays = min(
+        REORDER_MAX_REPLAYS[not use_compiled()], REORDER_SHARE * time_limit_s / _replay_s(problem)
+    )
     deadline = t_start + REORDER_END * time_limit_s
     if greedy.weighted_tardiness_min > 0:  # the iterated greedy only moves late jobs
         chains = ranked[:1] * _chains(time_limit_s, workers)
