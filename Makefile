@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
+WARM   := $(VENV)/.jit-warm
 
 .PHONY: install run test lint format bench clean
 
@@ -12,12 +13,17 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Compile the scheduler's numba kernels into their on-disk cache, again whenever they change
+# (a cold cache makes the scheduler take its slower Python path rather than compile in a solve).
+$(WARM): $(STAMP) $(wildcard farm/jit_*.py)
 	$(BIN)/python -m farm.jit_warm
 	@touch $@
 
-install: $(STAMP)
+install: $(STAMP) $(WARM)
 
-run: $(STAMP)
+run: install
 	$(BIN)/slicefarm serve
 
 lint: $(STAMP)
@@ -28,7 +34,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+test: lint $(WARM)
 	$(BIN)/python -m pytest
 
 clean:
