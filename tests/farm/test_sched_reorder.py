@@ -11,7 +11,15 @@ from farm.greedy import VARIANTS, list_schedule, variant_order
 from farm.instance_io import load_problem
 from farm.jit_kernel import HAVE_NUMBA
 from farm.jit_schedule import placed_assignments
-from farm.reorder import CHAIN_MOVES, reorder, reorder_variants, replayer, task_indices
+from farm.reorder import (
+    CHAIN_KICKS,
+    CHAIN_MOVES,
+    _kick,
+    reorder,
+    reorder_variants,
+    replayer,
+    task_indices,
+)
 from farm.reorder_moves import MOVES, Moves
 from tests.farm.sched_util import DATA, assert_valid
 
@@ -23,13 +31,19 @@ def _key(a):
     return (a.printer_id, a.start_min, a.task_id)
 
 
-@pytest.mark.parametrize("compiled", ENGINES)
-def test_a_replay_from_a_snapshot_equals_a_replay_from_the_start(compiled):
+def _late_start(compiled):
+    """M-5, LATE's order, penalty, a replayer and its accepted first plan."""
     problem = load_problem(DATA / "M-5.json")
     order, penalty_min = variant_order(problem, LATE)
     rep = replayer(problem, penalty_min, compiled=compiled)
     base = rep.run(task_indices(problem, order), 0)
     rep.accept(base)
+    return problem, order, penalty_min, rep, base
+
+
+@pytest.mark.parametrize("compiled", ENGINES)
+def test_a_replay_from_a_snapshot_equals_a_replay_from_the_start(compiled):
+    problem, order, penalty_min, rep, base = _late_start(compiled)
     listed = list_schedule(problem, order, penalty_min, "x").assignments
     assert sorted(placed_assignments(problem, base.placed), key=_key) == list(listed)
     jobs, _ = rep.late_jobs(base)
@@ -85,8 +99,9 @@ def test_chains_in_worker_processes_give_the_best_chain():
     problem = load_problem(DATA / "M-5.json")
     variants = [LATE, VARIANTS[-1]]
     both = assert_valid(problem, reorder_variants(problem, variants, replays=3, seed=1))
+    kwargs = {"replays": 3, "kicks": CHAIN_KICKS}
     alone = [
-        reorder(problem, *variant_order(problem, v), replays=3, seed=1 + i, moves=CHAIN_MOVES[i])
+        reorder(problem, *variant_order(problem, v), seed=1 + i, moves=CHAIN_MOVES[i], **kwargs)
         for i, v in enumerate(variants)
     ]
     assert both.objective == min(p.objective for p in alone)
@@ -115,3 +130,29 @@ def test_a_stalled_chain_goes_on_with_the_next_moves():
     assert_valid(problem, staged[0])
     assert staged[0].assignments == staged[1].assignments
     assert staged[0].objective <= start.objective
+
+
+@pytest.mark.parametrize("compiled", ENGINES)
+def test_a_kicked_chain_climbs_again_and_keeps_its_best(compiled):
+    problem = load_problem(DATA / "M-5.json")
+    order, penalty_min = variant_order(problem, LATE)
+    kwargs = {"replays": 60, "seed": 1, "patience": 3, "moves": "jump", "compiled": compiled}
+    stalled = reorder(problem, order, penalty_min, **kwargs)
+    kicked = [reorder(problem, order, penalty_min, kicks=5, **kwargs) for _ in "ab"]
+    assert_valid(problem, kicked[0])
+    assert kicked[0].assignments == kicked[1].assignments
+    assert kicked[0].objective <= stalled.objective  # same moves until the first kick
+
+
+@pytest.mark.parametrize("compiled", ENGINES)
+def test_a_kick_moves_late_jobs_forward_and_is_accepted(compiled):
+    problem, order, penalty_min, rep, best = _late_start(compiled)
+    jobs, _ = rep.late_jobs(best)
+    kicked = _kick(rep, Moves(rep.arr, MOVES["jump"]), best, random.Random(2))
+    assert rep.inc is kicked
+    assert sorted(kicked.placed.order.tolist()) == list(range(len(order)))
+    assert not np.array_equal(kicked.placed.order, best.placed.order)
+    moved = np.flatnonzero(kicked.placed.order != best.placed.order)[0]
+    assert rep.arr.task_job[kicked.placed.order[moved]] in jobs  # a late job came first
+    fresh = replayer(problem, penalty_min, compiled=compiled).run(kicked.placed.order, 0)
+    assert fresh.objective == kicked.objective
