@@ -77,13 +77,19 @@ class Dispatcher:
         self._replan_reasons: list[str] = ["start"]
         self._last_plan_monotonic = float("-inf")
         self._task: asyncio.Task[None] | None = None
+        self._stopped = False
         self.plans_made = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="dispatcher")
 
     async def stop(self) -> None:
+        """End the loop.  Cancelling alone is not enough: on Python 3.11 ``asyncio.wait_for``
+        returns instead of raising when what it waits for finishes just as the task is
+        cancelled (a poke right before the stop), so the loop also checks a flag."""
+        self._stopped = True
         if self._task is not None:
+            self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -98,7 +104,7 @@ class Dispatcher:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopped:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), TICK_S)
             self._wake.clear()
