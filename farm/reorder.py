@@ -23,7 +23,8 @@ import logging
 import multiprocessing
 import random
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -331,6 +332,16 @@ def reorder_variants(
         with ProcessPoolExecutor(len(chains) - 1, mp_context=context) as pool:
             futures = [pool.submit(_chain, problem, *c) for c in chains[1:]]
             plans = [_chain(problem, *chains[0])]
-            plans += [f.result() for f in futures]
+            plans += [_worker_result(f) for f in futures]
     found = [p for p in plans if p is not None]
     return min(found, key=lambda p: p.objective) if found else None
+
+
+def _worker_result(future: Future) -> Plan | None:
+    """A worker chain's plan; None (the chains here still count) if its process died, e.g.
+    when a script without a ``__main__`` guard calls the scheduler."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        log.warning("an iterated-greedy worker process died; its chain is left out")
+        return None
