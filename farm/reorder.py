@@ -200,7 +200,6 @@ def reorder(
     seed: int = 0,
     deadline: float | None = None,
     moves: str = "jump",
-    late_acceptance: int = 0,
     patience: float = PATIENCE,
     kicks: int = 0,
     compiled: bool | None = None,
@@ -210,9 +209,8 @@ def reorder(
     itself does not fit before the horizon.  ``moves``: keys of
     :data:`farm.reorder_moves.MOVES`, comma-separated: after ``patience`` replays without
     a better plan the chain goes on with the next, and ends after the last.  A move is
-    kept if its plan is no worse than the current one, or (``late_acceptance`` > 0) than
-    the current one that many moves ago.  A chain that stalls after its last kind of move
-    restarts from a kick of its best order, ``kicks`` times at most."""
+    kept if its plan is no worse than the current one.  A chain that stalls after its last
+    kind of move restarts from a kick of its best order, ``kicks`` times at most."""
     rng = random.Random(seed)
     rep = replayer(problem, swap_penalty_min, compiled=compiled)
     inc = rep.run(task_indices(problem, order), 0)
@@ -225,7 +223,7 @@ def reorder(
     used, tried, better = 1.0, 0, 0
     late = rep.late_jobs(inc)
     n = len(order)
-    best, history, found_at = inc, [inc.objective] * late_acceptance, used
+    best, found_at = inc, used
     while late[0] and used < replays and _before(deadline):
         if used >= found_at + patience:
             if stages:
@@ -245,16 +243,13 @@ def reorder(
         job = rng.choices(late[0], weights=late[1])[0]
         candidate_order, k = mover.move(inc.placed, job, rng)
         used += (n - k) / n
-        bar = max(inc.objective, history[tried % late_acceptance]) if history else inc.objective
-        candidate = rep.run(candidate_order, k, bar[0])
-        if candidate is not None and candidate.objective <= bar:
+        candidate = rep.run(candidate_order, k, inc.objective[0])
+        if candidate is not None and candidate.objective <= inc.objective:
             rep.accept(candidate)
             inc = candidate
             late = rep.late_jobs(inc)
             if inc.objective < best.objective:
                 best, better, found_at = inc, better + 1, used
-        if history:
-            history[tried % late_acceptance] = inc.objective
     log.info(
         "reorder: %d moves (%.1f of %.1f replays), %d improvements -> %s",
         tried,

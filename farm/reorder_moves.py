@@ -6,19 +6,15 @@ late job is a task before it in the order that prints on one of the job's printe
 the job's latest start (due minus its shortest print): it holds the job's useful time.
 
 - ``jump``: the job's copies move forward together by a distance uniform in
-  ``[1, max(MAX_JUMP_SHARE·n, MAX_JUMP_MIN)]``; ``ljump``: log-uniform (short jumps
-  more often).
-- ``target``: ... to just before a random blocker; ``tjump``: to a random position
-  between the first blocker and the job.
-- ``push``: a random blocker moves back, to just after the job's last copy.
-- ``swap``: a random blocker and the job's first copy trade places.
+  ``[1, max(MAX_JUMP_SHARE·n, MAX_JUMP_MIN)]``.
+- ``target``: ... to just before a random blocker; ``jump`` when nothing blocks the job.
 
-The blocker moves fall back to ``jump`` when nothing blocks the job.
+(Log-uniform jumps, jumps between the first blocker and the job, pushing a blocker back
+and swapping it with the job were tried on the L practice instances and did no better.)
 """
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable
 
@@ -33,11 +29,8 @@ MAX_JUMP_MIN = 100  # ... or this many tasks (small farms: M-01 likes 0.3, L 0.1
 # move mixes by name: (move, weight)
 MOVES: dict[str, tuple[tuple[str, int], ...]] = {
     "jump": (("jump", 1),),
-    "ljump": (("ljump", 1),),
-    "jl": (("jump", 1), ("ljump", 1)),
     "target": (("target", 1),),
-    "tjump": (("tjump", 1),),
-    "mixed": (("jump", 2), ("target", 2), ("push", 1), ("swap", 1)),
+    "mixed": (("jump", 1), ("target", 1)),
 }
 
 Move = tuple[np.ndarray, int]
@@ -49,9 +42,9 @@ class Moves:
     def __init__(self, arr: ProblemArrays, mix: tuple[tuple[str, int], ...]):
         self.arr = arr
         table: dict[str, Callable[[Placed, int, random.Random], Move]] = {
-            "jump": self.jump, "ljump": self.ljump, "target": self.target,
-            "tjump": self.tjump, "push": self.push, "swap": self.swap,
-        }  # fmt: skip
+            "jump": self.jump,
+            "target": self.target,
+        }
         self.moves = [table[name] for name, _ in mix]
         self.weights = [w for _, w in mix]
         jobs, printers = arr.job_weight.size, arr.printer_free.size
@@ -74,43 +67,11 @@ class Moves:
         jump = rng.randint(1, _max_jump(placed.order.size))
         return self._insert(placed.order, job, max(0, first - jump))
 
-    def ljump(self, placed: Placed, job: int, rng: random.Random) -> Move:
-        first = self._first(placed.order, job)
-        top = _max_jump(placed.order.size)
-        jump = int(math.exp(rng.uniform(0, math.log(top))))
-        return self._insert(placed.order, job, max(0, first - jump))
-
     def target(self, placed: Placed, job: int, rng: random.Random) -> Move:
         blockers = self._blockers(placed, job)
         if not blockers.size:
             return self.jump(placed, job, rng)
         return self._insert(placed.order, job, int(blockers[rng.randrange(blockers.size)]))
-
-    def tjump(self, placed: Placed, job: int, rng: random.Random) -> Move:
-        blockers = self._blockers(placed, job)
-        if not blockers.size:
-            return self.jump(placed, job, rng)
-        first = self._first(placed.order, job)
-        return self._insert(placed.order, job, rng.randint(int(blockers[0]), first))
-
-    def push(self, placed: Placed, job: int, rng: random.Random) -> Move:
-        blockers = self._blockers(placed, job)
-        if not blockers.size:
-            return self.jump(placed, job, rng)
-        b = int(blockers[rng.randrange(blockers.size)])
-        order = placed.order
-        last = int(np.flatnonzero(self.arr.task_job[order] == job)[-1])
-        return np.insert(np.delete(order, b), last, order[b]), b
-
-    def swap(self, placed: Placed, job: int, rng: random.Random) -> Move:
-        blockers = self._blockers(placed, job)
-        if not blockers.size:
-            return self.jump(placed, job, rng)
-        b = int(blockers[rng.randrange(blockers.size)])
-        first = self._first(placed.order, job)
-        out = placed.order.copy()
-        out[b], out[first] = placed.order[first], placed.order[b]
-        return out, b
 
     def _blockers(self, placed: Placed, job: int) -> np.ndarray:
         """Positions of the job's blockers, in order."""

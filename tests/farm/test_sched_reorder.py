@@ -108,19 +108,6 @@ def test_chains_in_worker_processes_give_the_best_chain():
     assert reorder_variants(problem, variants[:1], replays=3, seed=1) == alone[0]
 
 
-def test_late_acceptance_returns_the_best_plan_it_saw():
-    problem = load_problem(DATA / "M-5.json")
-    order, penalty_min = variant_order(problem, VARIANTS[-1])
-    start = list_schedule(problem, order, penalty_min, "greedy")
-    runs = [
-        reorder(problem, order, penalty_min, replays=20, seed=5, late_acceptance=10)
-        for _ in range(2)
-    ]
-    assert_valid(problem, runs[0])
-    assert runs[0].assignments == runs[1].assignments
-    assert runs[0].objective <= start.objective
-
-
 def test_a_stalled_chain_goes_on_with_the_next_moves():
     problem = load_problem(DATA / "M-5.json")
     order, penalty_min = variant_order(problem, VARIANTS[-1])
