@@ -11,7 +11,9 @@ compiled replay stops as soon as the weighted tardiness so far rules the order o
 A chain that finds nothing better for :data:`PATIENCE` replays goes on with its next
 kind of move (:data:`CHAIN_MOVES`); after the last, it kicks the best order (iterated
 local search: :data:`KICK_JOBS` late jobs jump forward, unchecked) and climbs again from
-its first kind, at most ``kicks`` times, then ends.
+its first kind, at most ``kicks`` times, then ends.  A lane (:func:`reorder_variants`:
+one per core) climbs from a few greedy variants' orders for a while each and goes on with
+the best: where a chain ends depends much on where it starts.
 
 Deterministic for a seed and a budget of replays, counted in full-order equivalents (a
 replay of the last tenth of the order costs 0.1); the wall clock may stop it earlier.
@@ -44,6 +46,10 @@ SNAPSHOT_EVERY = 32  # positions of the order between two snapshots of the farm 
 PATIENCE = 500  # replays without a better plan before a chain takes its next moves or stops
 CHAIN_MOVES = ("jump,target", "target,jump")  # the moves of chain i: CHAIN_MOVES[i % 2]
 KICK_JOBS = 8  # late jobs of the best plan a kick moves forward at once
+EXPLORE_SHARE = 0.5  # of a lane's replays for its chains from different starts; the best
+MIN_EXPLORE_REPLAYS = 1000  # ... goes on with the rest; at least this many per start,
+MAX_STARTS = 4  # ... at most this many starts per lane (L at ~13,000 replays per lane:
+# best-of-12 chains of 2,500-5,000 replays beat the best variant's chain by 10-40 %)
 CHAIN_KICKS = 20  # kicks of a chain of reorder_variants (M-01 at 4400 replays, seeds 0-2:
 # 15,592 / 15,389 / 15,468 instead of 16,011 / 15,892 / 16,053; M-03 286 instead of 387)
 
@@ -191,6 +197,89 @@ def task_indices(problem: Problem, order: list[Task]) -> np.ndarray:
     return np.fromiter((index[t.id] for t in order), dtype=np.int64, count=len(order))
 
 
+class _Chain:
+    """One iterated-greedy climb from a task order, run on by :meth:`advance` (see
+    :func:`reorder`); ``inc`` is None if the order does not fit before the horizon."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        order: list[Task],
+        swap_penalty_min: int,
+        *,
+        seed: int,
+        moves: str,
+        patience: float,
+        kicks: int,
+        compiled: bool | None = None,
+    ):
+        self.problem = problem
+        self.rng = random.Random(seed)
+        self.rep = replayer(problem, swap_penalty_min, compiled=compiled)
+        self.inc = self.rep.run(task_indices(problem, order), 0)
+        if self.inc is None:
+            return
+        self.rep.accept(self.inc)
+        self.kinds = [Moves(self.rep.arr, MOVES[name]) for name in moves.split(",")]
+        self.stages, self.mover = self.kinds[1:], self.kinds[0]
+        self.patience, self.kicks = patience, kicks
+        self.used, self.tried, self.better = 1.0, 0, 0
+        self.late = self.rep.late_jobs(self.inc)
+        self.best, self.found_at = self.inc, self.used
+        self.ended = False  # stalled after its last kick
+
+    def advance(self, replays: float, deadline: float | None) -> None:
+        """Climb on until ``replays`` full-order replays are used in all (since the
+        start), the chain ends or ``time.monotonic()`` reaches ``deadline``."""
+        rep, rng = self.rep, self.rng
+        n = len(self.problem.tasks)
+        while not self.ended and self.late[0] and self.used < replays and _before(deadline):
+            if self.used >= self.found_at + self.patience and not self._next_stage():
+                continue
+            self.tried += 1
+            job = rng.choices(self.late[0], weights=self.late[1])[0]
+            candidate_order, k = self.mover.move(self.inc.placed, job, rng)
+            self.used += (n - k) / n
+            candidate = rep.run(candidate_order, k, self.inc.objective[0])
+            if candidate is not None and candidate.objective <= self.inc.objective:
+                rep.accept(candidate)
+                self.inc = candidate
+                self.late = rep.late_jobs(candidate)
+                if candidate.objective < self.best.objective:
+                    self.best, self.better, self.found_at = candidate, self.better + 1, self.used
+
+    def _next_stage(self) -> bool:
+        """After ``patience`` replays without a better plan: the next kind of move (True:
+        go on with a move), else a kick (False: check the loop again), else the end."""
+        if self.stages:
+            self.mover, self.found_at = self.stages.pop(0), self.used
+            return True
+        if not self.kicks:
+            self.ended = True
+            return False
+        self.kicks -= 1
+        self.inc = _kick(self.rep, self.kinds[0], self.best, self.rng)
+        self.used += 1
+        if self.inc is None:
+            self.ended = True
+            return False
+        self.late, self.found_at = self.rep.late_jobs(self.inc), self.used
+        self.stages, self.mover = self.kinds[1:], self.kinds[0]
+        self.best = min(self.best, self.inc, key=lambda i: i.objective)  # first best wins
+        return False
+
+    def plan(self) -> Plan:
+        """The best plan found so far."""
+        log.info(
+            "reorder: %d moves (%.1f replays), %d improvements -> %s",
+            self.tried,
+            self.used,
+            self.better,
+            self.best.objective,
+        )
+        return make_plan(self.problem, placed_assignments(self.problem, self.best.placed), "greedy")
+
+
 def reorder(
     problem: Problem,
     order: list[Task],
@@ -211,54 +300,20 @@ def reorder(
     a better plan the chain goes on with the next, and ends after the last.  A move is
     kept if its plan is no worse than the current one.  A chain that stalls after its last
     kind of move restarts from a kick of its best order, ``kicks`` times at most."""
-    rng = random.Random(seed)
-    rep = replayer(problem, swap_penalty_min, compiled=compiled)
-    inc = rep.run(task_indices(problem, order), 0)
-    if inc is None:
-        return None
-    rep.accept(inc)
-    kinds = [Moves(rep.arr, MOVES[name]) for name in moves.split(",")]
-    stages = kinds[1:]
-    mover = kinds[0]
-    used, tried, better = 1.0, 0, 0
-    late = rep.late_jobs(inc)
-    n = len(order)
-    best, found_at = inc, used
-    while late[0] and used < replays and _before(deadline):
-        if used >= found_at + patience:
-            if stages:
-                mover, found_at = stages.pop(0), used
-            elif kicks:
-                kicks -= 1
-                inc = _kick(rep, kinds[0], best, rng)
-                used += 1
-                if inc is None:
-                    break
-                late, stages, mover, found_at = rep.late_jobs(inc), kinds[1:], kinds[0], used
-                best = min(best, inc, key=lambda i: i.objective)  # first best wins
-                continue
-            else:
-                break
-        tried += 1
-        job = rng.choices(late[0], weights=late[1])[0]
-        candidate_order, k = mover.move(inc.placed, job, rng)
-        used += (n - k) / n
-        candidate = rep.run(candidate_order, k, inc.objective[0])
-        if candidate is not None and candidate.objective <= inc.objective:
-            rep.accept(candidate)
-            inc = candidate
-            late = rep.late_jobs(inc)
-            if inc.objective < best.objective:
-                best, better, found_at = inc, better + 1, used
-    log.info(
-        "reorder: %d moves (%.1f of %.1f replays), %d improvements -> %s",
-        tried,
-        used,
-        replays,
-        better,
-        best.objective,
+    chain = _Chain(
+        problem,
+        order,
+        swap_penalty_min,
+        seed=seed,
+        moves=moves,
+        patience=patience,
+        kicks=kicks,
+        compiled=compiled,
     )
-    return make_plan(problem, placed_assignments(problem, best.placed), "greedy")
+    if chain.inc is None:
+        return None
+    chain.advance(replays, deadline)
+    return chain.plan()
 
 
 def _kick(rep: _Replayer, mover: Moves, best: _Incumbent, rng: random.Random) -> _Incumbent | None:
@@ -280,27 +335,56 @@ def _before(deadline: float | None) -> bool:
     return deadline is None or time.monotonic() < deadline
 
 
-def _chain(
-    problem: Problem,
-    variant: Variant,
-    replays: float,
-    seed: int,
-    deadline: float | None,
-    moves: str,
+Start = tuple[Variant, int, str]  # a chain's greedy variant, seed and moves
+
+
+def _lane(
+    problem: Problem, starts: list[Start], replays: float, deadline: float | None
 ) -> Plan | None:
+    """Chains from each of ``starts`` in turn, each for an equal share of
+    :data:`EXPLORE_SHARE` of ``replays`` (all of it for a single start); then the best
+    (the first best wins) climbs on with what is left.  None if no start fits."""
     if not _before(deadline):
         return None  # a worker that started too late
-    order, penalty_min = variant_order(problem, variant)
-    return reorder(
-        problem,
-        order,
-        penalty_min,
-        replays=replays,
-        seed=seed,
-        deadline=deadline,
-        moves=moves,
-        kicks=CHAIN_KICKS,
-    )
+    share = replays * (EXPLORE_SHARE if len(starts) > 1 else 1.0) / len(starts)
+    best, spent = None, 0.0
+    for variant, seed, moves in starts:
+        order, penalty_min = variant_order(problem, variant)
+        chain = _Chain(
+            problem,
+            order,
+            penalty_min,
+            seed=seed,
+            moves=moves,
+            patience=PATIENCE,
+            kicks=CHAIN_KICKS,
+        )
+        if chain.inc is None:
+            continue
+        chain.advance(share, deadline)
+        log.debug("reorder start %s seed %d %s: %s", variant, seed, moves, chain.best.objective)
+        spent += chain.used
+        if best is None or chain.best.objective < best.best.objective:
+            best = chain
+    if best is None:
+        return None
+    best.advance(best.used + replays - spent, deadline)
+    return best.plan()
+
+
+def lane_starts(
+    variants: list[Variant], replays: float, lanes: int, seed: int
+) -> list[list[Start]]:
+    """The chain starts of each lane: as many per lane as give each at least
+    :data:`MIN_EXPLORE_REPLAYS` of :data:`EXPLORE_SHARE` of the lane's ``replays`` (at most
+    :data:`MAX_STARTS`); start ``s`` takes the ``s``-th variant (cyclically), seed
+    ``seed + s`` and moves from :data:`CHAIN_MOVES` alternating along each lane."""
+    per_lane = max(1, min(MAX_STARTS, int(EXPLORE_SHARE * replays // MIN_EXPLORE_REPLAYS)))
+    starts = [
+        (variants[s % len(variants)], seed + s, CHAIN_MOVES[(s + s // lanes) % len(CHAIN_MOVES)])
+        for s in range(per_lane * lanes)
+    ]
+    return [starts[lane::lanes] for lane in range(lanes)]
 
 
 def reorder_variants(
@@ -310,23 +394,19 @@ def reorder_variants(
     replays: float,
     seed: int = 0,
     deadline: float | None = None,
+    lanes: int = 1,
 ) -> Plan | None:
-    """The best of one :func:`reorder` chain per entry of ``variants`` (each with
-    ``replays``, seeds ``seed``, ``seed + 1``, ..., moves from :data:`CHAIN_MOVES` in turn,
-    :data:`CHAIN_KICKS` kicks):
-    the first here, the others meanwhile in worker processes.  The first best wins, so the
-    result is deterministic."""
-    chains = [
-        (v, replays, seed + i, deadline, CHAIN_MOVES[i % len(CHAIN_MOVES)])
-        for i, v in enumerate(variants)
-    ]
-    if len(chains) == 1:
-        plans = [_chain(problem, *chains[0])]
+    """The best plan of ``lanes`` lanes of chains (:func:`lane_starts`, :func:`_lane`),
+    each within ``replays``: the first here, the others meanwhile in worker processes.
+    The first best wins, so the result is deterministic."""
+    work = [(starts, replays, deadline) for starts in lane_starts(variants, replays, lanes, seed)]
+    if lanes == 1:
+        plans = [_lane(problem, *work[0])]
     else:
         context = multiprocessing.get_context("spawn")  # safe from threads, unlike fork
-        with ProcessPoolExecutor(len(chains) - 1, mp_context=context) as pool:
-            futures = [pool.submit(_chain, problem, *c) for c in chains[1:]]
-            plans = [_chain(problem, *chains[0])]
+        with ProcessPoolExecutor(lanes - 1, mp_context=context) as pool:
+            futures = [pool.submit(_lane, problem, *w) for w in work[1:]]
+            plans = [_lane(problem, *work[0])]
             plans += [_worker_result(f) for f in futures]
     found = [p for p in plans if p is not None]
     return min(found, key=lambda p: p.objective) if found else None

@@ -1,7 +1,7 @@
 """``solve``: the scheduler's front door - greedy, iterated greedy, CP-SAT LNS, checked result.
 
 The best greedy variant's task order is improved by iterated greedy (:mod:`farm.reorder`:
-late jobs move forward in the order, which is replayed; one chain per core on big farms);
+late jobs move forward in the order, which is replayed; one lane of chains per core);
 that plan (or a repaired ``hint``, whichever is better) is the incumbent, and CP-SAT
 large-neighbourhood search improves it within the rest of the time limit.  The best plan
 passes :func:`farm.check.check_plan` before it is returned.  Never raises on a feasible
@@ -38,8 +38,10 @@ log = logging.getLogger(__name__)
 # often, the iterated greedy gains more on big farms than the last ones would
 GREEDY_SHARE = 0.15
 REORDER_SHARE = 0.65  # about this share of the time limit for the iterated greedy
-# a list-schedule replay: about this per (task, eligible printer), compiled / in Python
-REORDER_S_PER_PRINTER = (5e-8, 15e-6)
+# a list-schedule replay of the iterated greedy (a move's replay, counted as its share of
+# a full one): about ``a`` s per (task, eligible printer) + ``b`` s; compiled / in Python
+# (compiled, measured: M-01 1.25 ms, L-02 2.5 ms)
+REPLAY_S = ((1.4e-8, 0.0012), (15e-6, 0.002))
 SEARCH_END = 0.92  # the LNS stops by this share of the time limit (then: check, return)
 REORDER_END = 0.85  # ... which stops by this share of the time limit in any case
 # compiled / in Python: more rarely pays in Python (slow replays), where CP-SAT does better
@@ -116,11 +118,12 @@ def _incumbent(
     )
     deadline = t_start + REORDER_END * time_limit_s
     if greedy.weighted_tardiness_min > 0:  # the iterated greedy only moves late jobs
-        # chain i from the i-th best greedy variant: climbs from two starts differ more
-        # (L-01/02/03 at 5,700 replays, second chain: 10,386 / 121,776 / 94,482 instead
-        # of 16,471 / 137,586 / 75,869 from the best; best of two: L sum -5.4k)
-        chains = [ranked[i % len(ranked)] for i in range(_chains(time_limit_s, workers))]
-        better = reorder_variants(problem, chains, replays=replays, seed=seed, deadline=deadline)
+        # chains from the best greedy variants in turn: climbs from different starts
+        # differ a lot (L-02 at 5,000 replays: 121,659 to 145,523 from 12 starts)
+        lanes = _lanes(time_limit_s, workers)
+        better = reorder_variants(
+            problem, ranked, replays=replays, seed=seed, deadline=deadline, lanes=lanes
+        )
         if better is not None and better.objective < greedy.objective:
             greedy = better
     if hint is not None and repaired.objective < greedy.objective:
@@ -128,17 +131,17 @@ def _incumbent(
     return greedy
 
 
-def _chains(time_limit_s: float, workers: int) -> int:
-    """Iterated-greedy chains: one per core (seeds differ) when the time limit repays
-    starting a worker process (short re-plans of the service do not)."""
+def _lanes(time_limit_s: float, workers: int) -> int:
+    """Lanes of iterated-greedy chains: one per core when the time limit repays starting
+    a worker process (short re-plans of the service do not)."""
     return 2 if workers >= 2 and time_limit_s >= PARALLEL_CHAINS_MIN_S else 1
 
 
 def _replay_s(problem: Problem) -> float:
     """Estimated seconds of one list-schedule replay of every task."""
     pairs = sum(len(problem.eligible[t.job.id]) for t in problem.tasks)
-    compiled = use_compiled()
-    return REORDER_S_PER_PRINTER[not compiled] * pairs + (0.001 if compiled else 0.002)
+    per_pair_s, fixed_s = REPLAY_S[not use_compiled()]
+    return per_pair_s * pairs + fixed_s
 
 
 def solve(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import numpy as np
@@ -14,7 +15,12 @@ from farm.jit_schedule import placed_assignments
 from farm.reorder import (
     CHAIN_KICKS,
     CHAIN_MOVES,
+    EXPLORE_SHARE,
+    MAX_STARTS,
+    _Chain,
     _kick,
+    _lane,
+    lane_starts,
     reorder,
     reorder_variants,
     replayer,
@@ -98,7 +104,8 @@ def test_reorder_is_valid_no_worse_and_deterministic(moves):
 def test_chains_in_worker_processes_give_the_best_chain():
     problem = load_problem(DATA / "M-5.json")
     variants = [LATE, VARIANTS[-1]]
-    both = assert_valid(problem, reorder_variants(problem, variants, replays=3, seed=1))
+    both = reorder_variants(problem, variants, replays=3, seed=1, lanes=2)
+    assert_valid(problem, both)
     kwargs = {"replays": 3, "kicks": CHAIN_KICKS}
     alone = [
         reorder(problem, *variant_order(problem, v), seed=1 + i, moves=CHAIN_MOVES[i], **kwargs)
@@ -106,6 +113,51 @@ def test_chains_in_worker_processes_give_the_best_chain():
     ]
     assert both.objective == min(p.objective for p in alone)
     assert reorder_variants(problem, variants[:1], replays=3, seed=1) == alone[0]
+
+
+def test_a_chain_advanced_in_steps_equals_one_run_to_the_end():
+    problem = load_problem(DATA / "M-5.json")
+    order, penalty_min = variant_order(problem, LATE)
+    kwargs = {"seed": 3, "moves": "jump,target", "patience": 4, "kicks": 3}
+    chain = _Chain(problem, order, penalty_min, **kwargs)
+    for replays in (5, 5, 12, 30):
+        chain.advance(replays, None)
+    whole = reorder(problem, order, penalty_min, replays=30, **kwargs)
+    assert chain.plan() == whole
+    assert chain.tried > 0
+
+
+def test_lane_starts_spread_variants_seeds_and_moves_over_the_lanes():
+    variants = list(VARIANTS[:5])
+    short = lane_starts(variants, 500, 2, 7)  # too few replays for more than one start each
+    assert short == [[(variants[0], 7, CHAIN_MOVES[0])], [(variants[1], 8, CHAIN_MOVES[1])]]
+    long = lane_starts(variants, 10**6, 2, 0)
+    assert [len(starts) for starts in long] == [MAX_STARTS, MAX_STARTS]
+    flat = sorted((s for starts in long for s in starts), key=lambda s: s[1])
+    assert [seed for _, seed, _ in flat] == list(range(2 * MAX_STARTS))
+    assert [v for v, seed, _ in flat] == [variants[seed % 5] for _, seed, _ in flat]
+    for starts in long:  # the moves alternate along a lane
+        assert all(a[2] != b[2] for a, b in itertools.pairwise(starts))
+
+
+def test_a_lane_keeps_the_best_start_and_climbs_on_with_it():
+    problem = load_problem(DATA / "M-5.json")
+    starts = [(LATE, 1, "jump,target"), (VARIANTS[-1], 2, "target,jump"), (LATE, 5, "jump")]
+    replays = 24
+    lane = _lane(problem, starts, replays, None)
+    assert_valid(problem, lane)
+    assert _lane(problem, starts, replays, None) == lane
+    share = replays * EXPLORE_SHARE / len(starts)
+    alone = []
+    for variant, seed, moves in starts:
+        order, penalty_min = variant_order(problem, variant)
+        kwargs = {"seed": seed, "moves": moves, "kicks": CHAIN_KICKS}
+        alone.append(reorder(problem, order, penalty_min, replays=share, **kwargs))
+    assert lane.objective <= min(p.objective for p in alone)
+    single = _lane(problem, starts[:1], replays, None)
+    order, penalty_min = variant_order(problem, LATE)
+    kwargs = {"seed": 1, "moves": "jump,target", "kicks": CHAIN_KICKS}
+    assert single == reorder(problem, order, penalty_min, replays=replays, **kwargs)
 
 
 def test_a_stalled_chain_goes_on_with_the_next_moves():
