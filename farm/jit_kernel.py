@@ -62,12 +62,12 @@ def start_links(free, durations):
     operator free during ``[u, u + durations[k])`` (``len(free)`` if none); read it with
     :func:`first_start`.  Booking only removes starts (:func:`book`)."""
     n = free.size
-    links = np.empty((durations.size, n + 1), dtype=np.int64)
-    for k in range(durations.size):
-        links[k, n] = n
-        run = 0  # free minutes from t on
-        for t in range(n - 1, -1, -1):
-            run = run + 1 if free[t] > 0 else 0
+    links = np.empty((durations.size, n + 1), dtype=np.int32)
+    links[:, n] = n
+    run = 0  # free minutes from t on
+    for t in range(n - 1, -1, -1):  # one pass for all rows: free is read once
+        run = run + 1 if free[t] > 0 else 0
+        for k in range(durations.size):
             links[k, t] = t if run >= durations[k] else links[k, t + 1]
     return links
 

@@ -42,7 +42,9 @@ from farm.reorder_moves import MOVES, Moves
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_EVERY = 32  # positions of the order between two snapshots of the farm state
+SNAPSHOT_EVERY = 128  # positions of the order between two snapshots of the farm state (each
+# copies the operator calendar, minutes of the horizon: M-01 and L-02 replays 10-20 % faster
+# than at 32)
 PATIENCE = 500  # replays without a better plan before a chain takes its next moves or stops
 CHAIN_MOVES = ("jump,target", "target,jump")  # the moves of chain i: CHAIN_MOVES[i % 2]
 KICK_JOBS = 8  # late jobs of the best plan a kick moves forward at once

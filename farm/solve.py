@@ -40,8 +40,8 @@ GREEDY_SHARE = 0.15
 REORDER_SHARE = 0.65  # about this share of the time limit for the iterated greedy
 # a list-schedule replay of the iterated greedy (a move's replay, counted as its share of
 # a full one): about ``a`` s per (task, eligible printer) + ``b`` s; compiled / in Python
-# (compiled, measured: M-01 1.25 ms, L-02 2.5 ms)
-REPLAY_S = ((1.4e-8, 0.0012), (15e-6, 0.002))
+# (compiled, measured: M-01 0.9 ms, L-02 2.3 ms)
+REPLAY_S = ((1.5e-8, 0.0008), (15e-6, 0.002))
 SEARCH_END = 0.92  # the LNS stops by this share of the time limit (then: check, return)
 REORDER_END = 0.85  # ... which stops by this share of the time limit in any case
 # compiled / in Python: more rarely pays in Python (slow replays), where CP-SAT does better
