@@ -50,8 +50,9 @@ CHAIN_MOVES = ("jump,target", "target,jump")  # the moves of chain i: CHAIN_MOVE
 KICK_JOBS = 8  # late jobs of the best plan a kick moves forward at once
 EXPLORE_SHARE = 0.5  # of a lane's replays for its chains from different starts; the best
 MIN_EXPLORE_REPLAYS = 1000  # ... goes on with the rest; at least this many per start,
-MAX_STARTS = 4  # ... at most this many starts per lane (L at ~13,000 replays per lane:
-# best-of-12 chains of 2,500-5,000 replays beat the best variant's chain by 10-40 %)
+MAX_STARTS = 4  # ... at most this many starts per lane (L: ~15,000 replays per lane, M:
+# ~6,500; from 12 starts at 5,000 replays L-02 ends between 121,659 and 145,523; six starts
+# per lane did no better than four over seeds 0-2)
 CHAIN_KICKS = 20  # kicks of a chain of reorder_variants (M-01 at 4400 replays, seeds 0-2:
 # 15,592 / 15,389 / 15,468 instead of 16,011 / 15,892 / 16,053; M-03 286 instead of 387)
 
