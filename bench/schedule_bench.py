@@ -160,8 +160,6 @@ def seed_table(rows: list[Row], seed: int, runs: list[SeedRun]) -> list[str]:
     seeds = sorted({r.seed for r in runs})
     big = [r for r in rows if r.size != "S"]
     greedy = {r.name: int(r.greedy["weighted_tardiness_min"]) for r in big}
-    wt = {(r.name, seed): int(r.cpsat["weighted_tardiness_min"]) for r in big}
-    wt.update({(r.name, r.seed): r.wt for r in runs})
     head = " | ".join(f"seed {s}" for s in [seed, *seeds])
     lines = [
         f"| instance | greedy WT | lower bound WT | CP-SAT WT {head} |",
@@ -180,11 +178,13 @@ def seed_table(rows: list[Row], seed: int, runs: list[SeedRun]) -> list[str]:
     in_time = all(run.seconds <= limit[run.name] for run in runs)
     not_worse = feasible and all(run.wt <= greedy[run.name] for run in runs)
     gap = sum(greedy[r.name] - r.lb_wt for r in big)
-    shares = {}
-    for s in [seed, *seeds]:
-        closed = sum(greedy[r.name] - (wt[(r.name, s)] or 0) for r in big)
-        shares[s] = closed / gap if gap and feasible else float(not gap)
-    median = statistics.median(shares.values())
+    wt = {(r.name, seed): int(r.cpsat["weighted_tardiness_min"]) for r in big}
+    wt |= {(run.name, run.seed): run.wt or 0 for run in runs}  # infeasible: the verdict is no
+    shares = {
+        s: sum(greedy[r.name] - wt[(r.name, s)] for r in big) / gap if gap else 1.0
+        for s in [seed, *seeds]
+    }
+    median = statistics.median(shares.values()) if feasible else 0.0
     listed = ", ".join(f"seed {s} {v:.3f}" for s, v in shares.items())
     return [
         *lines,

@@ -352,15 +352,9 @@ def _lane(
     share = replays * (EXPLORE_SHARE if len(starts) > 1 else 1.0) / len(starts)
     best, spent = None, 0.0
     for variant, seed, moves in starts:
-        order, penalty_min = variant_order(problem, variant)
+        order = variant_order(problem, variant)  # (tasks, swap penalty)
         chain = _Chain(
-            problem,
-            order,
-            penalty_min,
-            seed=seed,
-            moves=moves,
-            patience=PATIENCE,
-            kicks=CHAIN_KICKS,
+            problem, *order, seed=seed, moves=moves, patience=PATIENCE, kicks=CHAIN_KICKS
         )
         if chain.inc is None:
             continue

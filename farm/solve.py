@@ -46,7 +46,7 @@ SEARCH_END = 0.92  # the LNS stops by this share of the time limit (then: check,
 REORDER_END = 0.85  # ... which stops by this share of the time limit in any case
 # compiled / in Python: more rarely pays in Python (slow replays), where CP-SAT does better
 REORDER_MAX_REPLAYS = (100_000, 100)
-PARALLEL_CHAINS_MIN_S = 5.0  # from this time limit a second chain runs in a worker process
+PARALLEL_LANES_MIN_S = 5.0  # from this time limit a second lane runs in a worker process
 PARALLEL_GREEDY_TASKS = 800  # from this many tasks the greedy passes run in processes
 # CP-SAT deterministic time per second of time limit: the search ends on this budget (the
 # same seed, workers and limit then give the same plan) unless the wall clock strikes first,
@@ -134,7 +134,7 @@ def _incumbent(
 def _lanes(time_limit_s: float, workers: int) -> int:
     """Lanes of iterated-greedy chains: one per core when the time limit repays starting
     a worker process (short re-plans of the service do not)."""
-    return 2 if workers >= 2 and time_limit_s >= PARALLEL_CHAINS_MIN_S else 1
+    return 2 if workers >= 2 and time_limit_s >= PARALLEL_LANES_MIN_S else 1
 
 
 def _replay_s(problem: Problem) -> float:
